@@ -1,0 +1,1 @@
+"""nenbone package layer."""

@@ -1,0 +1,1 @@
+"""Reading and writing SPSS/Stata/parquet files; the lowest layer."""
