@@ -1,0 +1,22 @@
+# nenbone: rebuild two studies of bone metastases in neuroendocrine neoplasms, from the raw
+# SPSS/Stata exports to a rendered supplement. Run: snakemake --cores 4 (profiles/default is
+# picked up automatically). Config: config/config.yaml, validated by config/schema.yaml.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+
+
+rule all:
+    input:
+        expand("results/derived/{study}.parquet", study=STUDIES),
+    default_target: True

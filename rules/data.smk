@@ -1,0 +1,61 @@
+# Data rules: synthetic twins -> ingestion -> validation -> derivation.
+
+
+rule synthetic_cohort:
+    """Write a study's deterministic synthetic twin as a real SPSS (.sav) or Stata (.dta) file."""
+    input:
+        codebook=study_codebook,
+    output:
+        "resources/synthetic/{study}.{ext}",
+    params:
+        settings=lambda w: config["synthetic"][w.study],
+        study_config=lambda w: config[w.study],
+    log:
+        "results/logs/synthetic_cohort/{study}.{ext}.log",
+    wildcard_constraints:
+        ext="sav|dta",
+    script:
+        "../scripts/synthetic_cohort.py"
+
+
+rule ingest:
+    """Read the raw export (never written) into parquet, keeping labels and missing codes."""
+    input:
+        raw=study_input,
+    output:
+        table="results/ingested/{study}.parquet",
+        meta="results/ingested/{study}.meta.json",
+    log:
+        "results/logs/ingest/{study}.log",
+    script:
+        "../scripts/ingest.py"
+
+
+rule validate:
+    """Check every value against the codebook; report all violations at once."""
+    input:
+        table="results/ingested/{study}.parquet",
+        meta="results/ingested/{study}.meta.json",
+        codebook=study_codebook,
+    output:
+        table="results/validated/{study}.parquet",
+        report="results/validated/{study}.report.json",
+    log:
+        "results/logs/validate/{study}.log",
+    script:
+        "../scripts/validate.py"
+
+
+rule derive:
+    """Derive the study's analysis variables (definitions: the codebook's derived section)."""
+    input:
+        table="results/validated/{study}.parquet",
+    output:
+        table="results/derived/{study}.parquet",
+    params:
+        settings=lambda w: config[w.study],
+        days_per_month=config["days_per_month"],
+    log:
+        "results/logs/derive/{study}.log",
+    script:
+        "../scripts/derive.py"

@@ -1,0 +1,53 @@
+"""Glue between a Snakemake `script:` and the package: logging and user-facing failures.
+
+Every rule script calls `run_rule(snakemake, main)`. A `NenboneError` ends the job with its message
+(in the rule's log and on stderr) and exit status 1: the user sees what is wrong, not a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nenbone.errors import NenboneError
+
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+def _log_path(smk: Any) -> Path | None:
+    logs = list(getattr(smk, "log", []) or [])
+    return Path(logs[0]) if logs else None
+
+
+def configure_logging(log_file: Path | None) -> logging.Logger:
+    """Send INFO and above to the rule's log file, warnings and above to stderr too."""
+    root = logging.getLogger()
+    root.handlers.clear()
+    root.setLevel(logging.INFO)
+    err = logging.StreamHandler(sys.stderr)
+    err.setLevel(logging.WARNING)
+    err.setFormatter(logging.Formatter(LOG_FORMAT))
+    root.addHandler(err)
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        fh = logging.FileHandler(log_file, mode="w", encoding="utf-8")
+        fh.setFormatter(logging.Formatter(LOG_FORMAT))
+        root.addHandler(fh)
+    for noisy in ("matplotlib", "fontTools", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return logging.getLogger("nenbone")
+
+
+def run_rule(smk: Any, main: Callable[[Any, logging.Logger], None]) -> None:
+    """Run a rule's main function; turn a NenboneError into a clean failure."""
+    rule = getattr(smk, "rule", "rule")
+    log = configure_logging(_log_path(smk))
+    try:
+        main(smk, log)
+    except NenboneError as exc:
+        message = f"rule '{rule}' failed:\n{exc}"
+        log.error(message)
+        sys.exit(1)
