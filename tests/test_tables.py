@@ -1,0 +1,48 @@
+"""Descriptive tables: cells and tests computed by hand on a small frame."""
+
+import math
+
+import pandas as pd
+
+from nenbone.presentation.tables import TableSettings, describe, to_markdown
+
+FRAME = pd.DataFrame({
+    "grp": ["a", "a", "a", "a", "b", "b", "b", "b", "b", "b"],
+    "age": [40, 50, 60, 70, 30, 35, 45, 55, 65, 75],
+    "flag": [True, True, False, None, True, False, False, False, True, False],
+    "site": ["x", "y", "x", "x", "y", "y", "z", "x", "y", "z"],
+})
+ROWS = [
+    {"variable": "age", "label": "Age", "kind": "continuous"},
+    {"variable": "flag", "label": "Flag", "kind": "binary"},
+    {"variable": "site", "label": "Site", "kind": "categorical", "levels": ["x", "y", "z"]},
+]
+
+
+def test_cells_follow_spss_conventions():
+    t = describe(FRAME, ROWS, TableSettings(), group="grp", group_labels={"a": "A", "b": "B"})
+    assert list(t.columns) == ["Characteristic", "Level", "A (n = 4)", "B (n = 6)", "p", "Test"]
+    # (n+1)p rule: group a ages 40,50,60,70 -> Q1 at 1.25 -> 42.5, median 55, Q3 at 3.75 -> 67.5
+    assert t.iloc[0]["A (n = 4)"] == "55 (42.5-67.5)"
+    # flag: a has 2 of 3 known (one missing is out of the denominator), b has 2 of 6
+    assert t.iloc[1]["A (n = 4)"] == "2 (67%)" and t.iloc[1]["B (n = 6)"] == "2 (33%)"
+    # uncorrected Pearson chi-square for [[2, 2], [1, 4]] by hand
+    obs = [[2, 2], [1, 4]]
+    n = 9
+    rows, cols = [4, 5], [3, 6]
+    chi2 = sum((obs[i][j] - rows[i] * cols[j] / n) ** 2 / (rows[i] * cols[j] / n) for i in range(2) for j in range(2))
+    p = math.erfc(math.sqrt(chi2 / 2))
+    assert t.iloc[1]["p"] == f"{round(p, 2):.2f}" and "Pearson" in t.iloc[1]["Test"]
+    assert list(t["Level"][3:]) == ["x", "y", "z"] and t.iloc[3]["A (n = 4)"] == "3 (75%)"
+
+
+def test_small_cells_are_suppressed():
+    t = describe(FRAME, ROWS[1:2], TableSettings(min_cell_count=3), group="grp")
+    assert t.iloc[0]["a (n = 4)"] == "<3"
+
+
+def test_single_group_has_no_tests_and_markdown_escapes():
+    t = describe(FRAME, ROWS[:1], TableSettings())
+    assert list(t.columns) == ["Characteristic", "All (n = 10)"]
+    md = to_markdown(pd.DataFrame({"a|b": ["x|y"]}))
+    assert md.splitlines()[0] == "| a\\|b |" and md.splitlines()[2] == "| x\\|y |"
