@@ -5,17 +5,11 @@ from nenbone.runner import run_rule
 
 def main(smk, log):
     from nenbone.codebook import load_codebook
-    from nenbone.io.files import write_json, write_parquet
-    from nenbone.io.ingest import read_ingested
-    from nenbone.validation import validate, validation_report
+    from nenbone.validation import validate_ingested
 
     codebook = load_codebook(smk.input.codebook)
-    raw, meta = read_ingested(smk.input.table, smk.input.meta)
-    source = meta.get("input_file", smk.input.table)
-    clean = validate(raw, codebook, source=source, meta=meta)
-    write_parquet(clean, smk.output.table)
-    write_json(validation_report(raw, clean, codebook, meta), smk.output.report)
-    log.info("%s: %d rows valid", source, len(clean))
+    clean = validate_ingested(smk.input.table, smk.input.meta, codebook, smk.output.table, smk.output.report)
+    log.info("%d rows valid against %s", len(clean), smk.input.codebook)
 
 
 run_rule(snakemake, main)  # noqa: F821 (injected by Snakemake)

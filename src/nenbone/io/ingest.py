@@ -1,0 +1,131 @@
+"""Ingestion: one raw SPSS/Stata file -> parquet (values as read) + meta JSON, both atomic.
+
+The parquet holds the values exactly as read, user-missing codes included (SPSS 9 stays 9), so that
+validation sees them. Parquet columns have one type each, so a Stata extended-missing letter cannot
+sit in a numeric column: the column is stored numeric (or as dates) with a null in that cell, and the
+letter is recorded in the meta JSON under "stata_missing_cells" ({variable: {letter: [row, ...]}},
+0-based row positions). `read_ingested` puts the letters back, giving the same frame as `read_raw`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nenbone.errors import InputFileError
+from nenbone.io.files import atomic_paths, json_bytes, read_parquet, sha256_file, write_parquet_to
+from nenbone.io.spss_stata import read_raw
+
+_LETTER = re.compile(r"^\.?([a-z])$")
+META_VERSION = 1
+
+
+def _na(x: Any) -> bool:
+    return x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and math.isnan(x))
+
+
+def _split_column(col: pd.Series, stata: bool) -> tuple[pd.Series, dict[str, list[int]], str]:
+    """One object column -> (single-typed column, letter cells, kind)."""
+    vals = col.tolist()
+    cells: dict[str, list[int]] = {}
+    rest: list[Any] = []
+    for i, x in enumerate(vals):
+        m = _LETTER.match(x.strip()) if stata and isinstance(x, str) else None
+        if m:
+            cells.setdefault(m.group(1), []).append(i)
+            rest.append(None)
+        else:
+            rest.append(None if _na(x) else x)
+    present = [x for x in rest if x is not None]
+    if present and all(isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+                       for x in present):
+        return pd.Series([np.nan if x is None else float(x) for x in rest], dtype="float64"), cells, "numeric"
+    if present and all(isinstance(x, (dt.date, dt.datetime, pd.Timestamp)) for x in present):
+        try:
+            return pd.to_datetime(pd.Series(rest, dtype=object)).astype("datetime64[ns]"), cells, "date"
+        except (ValueError, OverflowError):  # outside the ns range: keep calendar dates (parquet date32)
+            return pd.Series([None if x is None else pd.Timestamp(x).date() if isinstance(x, pd.Timestamp)
+                              else (x.date() if isinstance(x, dt.datetime) else x) for x in rest],
+                             dtype=object), cells, "date"
+    if not present and cells:
+        return pd.Series([np.nan] * len(rest), dtype="float64"), cells, "numeric"
+    # strings (or a mix, stored as text so nothing is lost; validation parses it)
+    return pd.Series([None if x is None else (x if isinstance(x, str) else str(x)) for x in rest],
+                     dtype=object), cells, "string"
+
+
+def to_parquet_frame(raw: pd.DataFrame, fmt: str) -> tuple[pd.DataFrame, dict[str, dict[str, list[int]]]]:
+    """Make every column single-typed for parquet; return the Stata letters that were taken out."""
+    out: dict[str, pd.Series] = {}
+    letters: dict[str, dict[str, list[int]]] = {}
+    raw = raw.reset_index(drop=True)
+    for name in raw.columns:
+        col = raw[name]
+        if col.dtype == object:
+            new, cells, _ = _split_column(col, stata=(fmt == "dta"))
+            out[str(name)] = new
+            if cells:
+                letters[str(name)] = {k: cells[k] for k in sorted(cells)}
+        else:
+            out[str(name)] = col
+    return pd.DataFrame(out), letters
+
+
+def prepare_ingest(input_path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read a raw file into (parquet-ready frame, meta with input SHA-256); writes nothing."""
+    src = Path(input_path)
+    raw, meta = read_raw(src)
+    frame, letters = to_parquet_frame(raw, meta["format"])
+    try:
+        digest = sha256_file(src)
+        size = src.stat().st_size
+    except OSError as exc:
+        raise InputFileError(f"{src}: cannot read: {exc}") from None
+    meta = {
+        **meta,
+        "meta_version": META_VERSION,
+        "input_file": src.name,
+        "input_sha256": digest,
+        "input_bytes": size,
+        "n_rows": int(len(frame)),
+        "stata_missing_cells": letters,
+    }
+    return frame, meta
+
+
+def restore_raw(frame: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
+    """Put the Stata extended-missing letters recorded in meta back into their cells."""
+    frame = frame.copy()
+    for name, cells in (meta.get("stata_missing_cells") or {}).items():
+        col = frame[name].astype(object).where(frame[name].notna(), None).tolist()
+        for letter, rows in cells.items():
+            for i in rows:
+                col[i] = letter
+        frame[name] = pd.Series(col, dtype=object, index=frame.index)
+    return frame
+
+
+def ingest(input_path: str | os.PathLike[str], out_parquet: str | os.PathLike[str],
+           out_meta_json: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a raw file and write its rows (parquet) and metadata (JSON); nothing is written on error."""
+    frame, meta = prepare_ingest(input_path)
+    with atomic_paths(out_parquet, out_meta_json) as (tmp_parquet, tmp_json):
+        write_parquet_to(frame, tmp_parquet)
+        tmp_json.write_bytes(json_bytes(meta))
+    return meta
+
+
+def read_ingested(parquet: str | os.PathLike[str], meta_json: str | os.PathLike[str]
+                  ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read an ingested file back as the RAW frame `read_raw` gave (Stata letters restored) + meta."""
+    import json
+
+    meta = json.loads(Path(meta_json).read_text(encoding="utf-8"))
+    return restore_raw(read_parquet(parquet), meta), meta
