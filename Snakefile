@@ -7,6 +7,7 @@ min_version("9.0")
 
 
 configfile: "config/config.yaml"
+configfile: "config/analysis.yaml"
 
 
 validate(config, "config/schema.yaml")
@@ -14,9 +15,11 @@ validate(config, "config/schema.yaml")
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/analysis.smk"
 
 
 rule all:
     input:
         expand("results/derived/{study}.parquet", study=STUDIES),
+        "results/analysis/christie.json",
     default_target: True

@@ -159,3 +159,37 @@ def write_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path, 
     if caption:
         text += f"\n: {caption}\n"
     Path(md_path).write_text(text, encoding="utf-8")
+
+
+def _ci_text(lower: float | None, upper: float | None) -> str:
+    if lower is None and upper is None:
+        return "-"
+    fmt = lambda x: "not reached" if x is None else str(ds.round_half_up(x, 1))  # noqa: E731
+    return f"{fmt(lower)}-{fmt(upper)}"
+
+
+def survival_table(results: list[dict[str, Any]]) -> pd.DataFrame:
+    """One line per Kaplan-Meier curve: n, events, median with both CIs, and the log-rank p."""
+    rows = []
+    for res in results:
+        curves = [(k, v) for k, v in res.items() if isinstance(v, dict) and "median" in v]
+        if not curves:
+            curves = [("", res)]
+        for i, (key, km) in enumerate(curves):
+            median = km["median"]
+            rows.append({
+                "Analysis": res["label"] if i == 0 else "",
+                "Group": km.get("group_label", key),
+                "n": str(km["n"]),
+                "Events": str(km["events"]),
+                "Median, months": "not reached" if median is None else str(ds.round_half_up(median, 1)),
+                "95% CI (log-log)": _ci_text(km["ci_loglog_lower"], km["ci_loglog_upper"]),
+                "95% CI (SPSS, ±1.96 SE)": _ci_text(km["ci_spss_lower"], km["ci_spss_upper"]),
+                "Log-rank p": _p_text(res.get("logrank_p")) if i == 0 else "",
+            })
+    table = pd.DataFrame(rows)
+    if (table["Group"] == "").all():
+        table = table.drop(columns=["Group"])
+    if (table["Log-rank p"] == "").all():
+        table = table.drop(columns=["Log-rank p"])
+    return table

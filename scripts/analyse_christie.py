@@ -1,0 +1,28 @@
+"""Rule analyse_christie: Study A's numbers, descriptive tables and Kaplan-Meier summaries."""
+
+from nenbone.runner import run_rule
+
+
+def main(smk, log):
+    import json
+
+    import pandas as pd
+
+    from nenbone.io.files import write_json
+    from nenbone.presentation.numbers import to_plain
+    from nenbone.presentation.study_report import study_report
+    from nenbone.presentation.tables import TableSettings, write_table
+
+    derived = pd.read_parquet(smk.input.derived)
+    validation = json.loads(open(smk.input.validation_report, encoding="utf-8").read())
+    settings = TableSettings(smk.params.analysis["chi_square_correction"], smk.params.disclosure["min_cell_count"])
+    report = study_report(derived, smk.params.plan, smk.params.numbers, smk.params.analysis, settings)
+    numbers = {"n_screened": validation["n_rows"], "n_eligible": len(derived),
+               "n_excluded": validation["n_rows"] - len(derived), **report.numbers}
+    for name, (table, caption) in report.tables.items():
+        write_table(table, f"{smk.params.table_dir}/christie_{name}.csv", f"{smk.params.table_dir}/christie_{name}.md", caption)
+    write_json(to_plain(numbers), smk.output.numbers)
+    log.info("Study A: %d tables, numbers in %s", len(report.tables), smk.output.numbers)
+
+
+run_rule(snakemake, main)  # noqa: F821 (injected by Snakemake)

@@ -1,0 +1,19 @@
+"""Rule figure_forest: Study B's hazard ratios (main and sensitivity analyses) as a forest plot."""
+
+from nenbone.runner import run_rule
+
+
+def main(smk, log):
+    import pandas as pd
+
+    from nenbone.presentation import figures as fig_
+    from nenbone.presentation.style import style_from_config
+
+    effects = pd.read_csv(smk.input.effects)
+    style = style_from_config(dict(smk.params.style))
+    figure = fig_.plot_forest(effects, style, xlabel=smk.params.xlabel, favours=tuple(smk.params.favours))
+    fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
+    log.info("%d estimates drawn", len(effects))
+
+
+run_rule(snakemake, main)  # noqa: F821 (injected by Snakemake)

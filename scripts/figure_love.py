@@ -1,0 +1,22 @@
+"""Rule figure_love: Study B's covariate balance (standardised mean differences) before and after matching."""
+
+from nenbone.runner import run_rule
+
+
+def main(smk, log):
+    import pandas as pd
+
+    from nenbone.codebook import load_codebook
+    from nenbone.presentation import figures as fig_
+    from nenbone.presentation.style import style_from_config
+
+    balance = pd.read_csv(smk.input.balance)
+    labels = fig_.covariate_labels(balance, load_codebook(smk.input.codebook))
+    style = style_from_config(dict(smk.params.style))
+    figure = fig_.plot_love(balance, style, labels=labels, threshold=float(smk.params.threshold))
+    fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
+    log.info("%d covariates; max |SMD| before %.3f, after %.3f", len(balance),
+             balance["smd_before"].abs().max(), balance["smd_after"].abs().max())
+
+
+run_rule(snakemake, main)  # noqa: F821 (injected by Snakemake)

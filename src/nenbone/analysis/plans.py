@@ -1,0 +1,94 @@
+"""Analyses as config describes them: which rows, which time and event, which groups.
+
+A survival plan (config `<study>.survival`) is {name, label, duration, event, where, group, groups}:
+`where` keeps the rows whose columns equal the given values, `group` (optional) splits them by a
+column, `groups` (optional) fixes which levels and their order. Rows with a missing duration or
+event are excluded and counted, never dropped silently.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from nenbone.analysis import survival as sv
+from nenbone.errors import ConfigError
+
+
+def select_rows(frame: pd.DataFrame, where: dict[str, Any] | None, source: str) -> pd.DataFrame:
+    """Rows whose columns equal every value in `where` (missing values never match)."""
+    keep = pd.Series(True, index=frame.index)
+    for column, value in (where or {}).items():
+        if column not in frame.columns:
+            raise ConfigError(f"{source}: 'where' names column '{column}', which the data do not have")
+        col = frame[column]
+        keep &= (col == value).fillna(False).astype(bool)
+    return frame[keep]
+
+
+def km_summary(km: sv.KMResult) -> dict[str, Any]:
+    """The numbers a text or table quotes from one Kaplan-Meier curve."""
+    lo, up = km.median_ci_loglog
+    return {
+        "n": km.n,
+        "events": km.events,
+        "median": km.median,
+        "median_midpoint": km.median_midpoint,
+        "ci_loglog_lower": lo,
+        "ci_loglog_upper": up,
+        "ci_spss_lower": km.spss.lower,
+        "ci_spss_upper": km.spss.upper,
+        "se_spss": km.spss.se,
+        "at_risk": {f"t{int(t) if float(t).is_integer() else t}": n for t, n in km.at_risk.items()},
+    }
+
+
+KM_CONVENTIONS = {
+    "km": sv.METHOD_KM,
+    "median": sv.METHOD_MEDIAN_FIRST,
+    "median_midpoint": sv.METHOD_MEDIAN_MIDPOINT,
+    "ci_loglog": sv.METHOD_LOGLOG_MEDIAN_CI,
+    "ci_spss": sv.METHOD_SPSS_MEDIAN_CI,
+    "logrank": sv.METHOD_LOGRANK,
+}
+
+
+def group_key(level: Any) -> str:
+    """A level as a numbers.yml key: 'LB' -> 'lb', 'GI' -> 'gi'."""
+    return str(level).strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
+                      at_risk_times: list[float]) -> tuple[dict[str, Any], dict[str, sv.KMResult]]:
+    """KM per group (or overall) and the log-rank test between groups, as plain numbers."""
+    source = f"survival plan '{plan['name']}'"
+    for col in (plan["duration"], plan["event"], plan.get("group")):
+        if col is not None and col not in frame.columns:
+            raise ConfigError(f"{source}: column '{col}' is not in the data")
+    rows = select_rows(frame, plan.get("where"), source)
+    complete = rows[plan["duration"]].notna() & rows[plan["event"]].notna()
+    used = rows[complete]
+    out: dict[str, Any] = {"label": plan["label"], "n_excluded_missing": int((~complete).sum())}
+    curves: dict[str, sv.KMResult] = {}
+    group = plan.get("group")
+    if group is None:
+        km = sv.kaplan_meier(used[plan["duration"]].astype(float), used[plan["event"]].astype(bool),
+                             level=level, label=plan["label"], at_risk_times=at_risk_times)
+        curves["all"] = km
+        out.update(km_summary(km))
+        return out, curves
+    levels = plan.get("groups") or sorted(used[group].dropna().astype(str).unique())
+    used = used[used[group].astype("string").isin([str(x) for x in levels]).fillna(False).astype(bool)]
+    for lev in levels:
+        part = used[used[group].astype("string") == str(lev)]
+        km = sv.kaplan_meier(part[plan["duration"]].astype(float), part[plan["event"]].astype(bool),
+                             level=level, label=str(lev), at_risk_times=at_risk_times)
+        curves[str(lev)] = km
+        out[group_key(lev)] = km_summary(km)
+    if len(levels) >= 2:
+        lr = sv.logrank(used[plan["duration"]].astype(float), used[plan["event"]].astype(bool),
+                        used[group].astype(str))
+        out.update({"logrank_chi2": lr.chi2, "logrank_df": lr.df, "logrank_p": lr.p})
+    out["n"] = int(len(used))
+    return out, curves

@@ -1,0 +1,88 @@
+"""Counts, percentages and quantiles that a study's text quotes, from a block specification.
+
+A block (config `plans.<study>.numbers`) is {key, where, group, count, flags, negated, categories,
+quantiles}: rows are selected by `where`; `count` names the key under which the block's own n and
+its % of all rows go; each flag column gives {n, pct} with pct of the rows where it is known (so a
+definition's denominator lives in the derivation, not here); `negated` counts the False values;
+`categories` gives {level: {n, pct}}; `quantiles` gives median and quartiles by SPSS's (n+1)p rule
+and the range. With `group`, every flag is given per group level.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from nenbone.analysis import descriptive as ds
+from nenbone.analysis.plans import group_key, select_rows
+
+
+def flag_count(values: pd.Series, negate: bool = False) -> dict[str, Any]:
+    """n and % of the known values that are True (False with negate)."""
+    known = values.dropna().astype(bool)
+    n = int((~known).sum() if negate else known.sum())
+    d = int(len(known))
+    return {"n": n, "pct": ds.count_percent(n, d).percent, "denominator_n": d}
+
+
+def quantiles(values: pd.Series, prefix: str = "") -> dict[str, Any]:
+    m = ds.median_iqr(values.astype(float).to_numpy())
+    out = {"median": m.median, "q1": m.q1, "q3": m.q3, "min": m.minimum, "max": m.maximum, "n": m.n}
+    return {f"{prefix}{k}": v for k, v in out.items()}
+
+
+def category_counts(values: pd.Series) -> dict[str, Any]:
+    known = values.dropna().astype(str)
+    return {group_key(level): {"n": int((known == level).sum()), "pct": ds.count_percent(int((known == level).sum()), len(known)).percent}
+            for level in sorted(known.unique())}
+
+
+def set_path(tree: dict[str, Any], dotted: str, value: Any) -> None:
+    node = tree
+    parts = [p for p in dotted.split(".") if p]
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    if parts:
+        node[parts[-1]] = value
+    else:
+        tree.update(value)
+
+
+def _flags(rows: pd.DataFrame, spec: dict[str, str], negate: bool, group: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, column in spec.items():
+        if group is None:
+            set_path(out, name, flag_count(rows[column], negate))
+        else:
+            set_path(out, name, {group_key(g): flag_count(part[column], negate)
+                                 for g, part in rows.groupby(rows[group].astype(str), sort=True)})
+    return out
+
+
+def summarise_block(frame: pd.DataFrame, block: dict[str, Any]) -> dict[str, Any]:
+    """The numbers of one block, nested under its dotted key names."""
+    rows = select_rows(frame, block.get("where"), f"numbers block '{block.get('key', '')}'")
+    group = block.get("group")
+    out: dict[str, Any] = {}
+    if block.get("count"):
+        set_path(out, block["count"], {"n": len(rows), "pct": ds.count_percent(len(rows), len(frame)).percent})
+    out.update(_flags(rows, block.get("flags") or {}, False, group))
+    out.update(_flags(rows, block.get("negated") or {}, True, group))
+    for name, column in (block.get("categories") or {}).items():
+        set_path(out, name, category_counts(rows[column]))
+    for name, column in (block.get("quantiles") or {}).items():
+        set_path(out, name, quantiles(rows[column].dropna()))
+    return out
+
+
+def summarise(frame: pd.DataFrame, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """All blocks merged into one tree (a block's `key` is where its numbers go)."""
+    tree: dict[str, Any] = {}
+    for block in blocks:
+        numbers = summarise_block(frame, block)
+        if block.get("key"):
+            set_path(tree, block["key"], numbers)
+        else:
+            tree.update(numbers)
+    return tree
