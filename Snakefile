@@ -16,6 +16,7 @@ validate(config, "config/schema.yaml")
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/analysis.smk"
+include: "rules/report.smk"
 
 
 rule all:

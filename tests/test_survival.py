@@ -446,3 +446,29 @@ def test_cox_keeps_convergence_warnings(ties):
     clean = cox(pd.DataFrame({"time": T_HAND, "event": E_HAND, "x": [1, 0, 1, 1, 0, 0, 1, 0, 1, 0]}),
                 "time", "event", ["x"], ties=ties)
     assert clean.warnings == ()
+
+
+def test_cox_weights_solve_the_weighted_score_equation():
+    """Weighted partial likelihood (no tied times): the coefficient solves the weighted score by hand."""
+    from scipy.optimize import brentq
+
+    rng = np.random.default_rng(7)
+    n = 60
+    x = rng.integers(0, 2, n).astype(float)
+    t = rng.exponential(1 / np.exp(0.7 * x)) + rng.random(n) * 1e-3  # distinct times
+    e = rng.random(n) < 0.8
+    w = np.where(np.arange(n) % 3 == 0, 2.5, 1.0)
+    frame = pd.DataFrame({"t": t, "e": e, "x": x, "w": w})
+    weighted = cox(frame, "t", "e", ["x"], robust=True, weights_col="w")
+
+    def score(beta):
+        total = 0.0
+        for i in np.flatnonzero(e):
+            risk = t >= t[i]
+            r = w[risk] * np.exp(beta * x[risk])
+            total += w[i] * (x[i] - (r * x[risk]).sum() / r.sum())
+        return total
+
+    assert weighted.terms["coef"].iloc[0] == pytest.approx(brentq(score, -5, 5, xtol=1e-12), abs=1e-6)
+    with pytest.raises(SurvivalInputError, match="weights need Efron"):
+        cox(frame, "t", "e", ["x"], ties="breslow", robust=True, weights_col="w")

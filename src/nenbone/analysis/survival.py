@@ -488,6 +488,7 @@ def cox(
     robust: bool = False,
     cluster_col: str | None = None,
     strata: str | None = None,
+    weights_col: str | None = None,
 ) -> CoxResult:
     """Cox model with Efron ties (lifelines CoxPHFitter, as R) or Breslow ties (statsmodels PHReg, as Stata stcox).
 
@@ -498,6 +499,8 @@ def cox(
     for Breslow, H^-1 (sum_g U_g U_g') H^-1 from statsmodels' Breslow score residuals (see
     ``_breslow_sandwich_se``); neither applies a small-sample factor g/(g-1). ``strata`` fits a
     stratified model (e.g. on match_id for a conditional analysis of matched sets).
+    ``weights_col`` fits a weighted partial likelihood (e.g. inverse-probability weights); Efron ties
+    only (lifelines ``weights_col``), and it needs ``robust=True``: model SEs ignore the weighting.
     """
     _check_level(level)
     ties = ties.lower()
@@ -505,12 +508,16 @@ def cox(
         raise SurvivalInputError(f"Cox model: ties must be 'efron' or 'breslow', got {ties!r}")
     if cluster_col is not None and not robust:
         raise SurvivalInputError("Cox model: cluster_col given without robust=True (cluster SEs are sandwich SEs)")
-    extra = list(dict.fromkeys(c for c in (cluster_col, strata) if c is not None))
+    if weights_col is not None and (ties != "efron" or not robust):
+        raise SurvivalInputError("Cox model: weights need Efron ties and robust=True (sandwich SEs)")
+    extra = list(dict.fromkeys(c for c in (cluster_col, strata, weights_col) if c is not None))
     design = _cox_design(frame, duration_col, event_col, covariates, categorical, reference, extra)
-    fit = _fit_efron if ties == "efron" else _fit_breslow
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        coef, se, loglik, impl = fit(design, robust, cluster_col, strata)
+        if ties == "efron":
+            coef, se, loglik, impl = _fit_efron(design, robust, cluster_col, strata, weights_col)
+        else:
+            coef, se, loglik, impl = _fit_breslow(design, robust, cluster_col, strata)
     from scipy.stats import norm
 
     z_crit = float(norm.ppf((1 + level) / 2))
@@ -533,15 +540,15 @@ def _messages(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
 
 
 def _fit_efron(design: CoxDesign, robust: bool, cluster_col: str | None,
-               strata: str | None) -> tuple[np.ndarray, np.ndarray, float, str]:
+               strata: str | None, weights_col: str | None = None) -> tuple[np.ndarray, np.ndarray, float, str]:
     """Efron ties: lifelines CoxPHFitter (unpenalised)."""
     from lifelines import CoxPHFitter
 
     names = design.terms["term"].tolist()
-    extra = list(dict.fromkeys(c for c in (cluster_col, strata) if c is not None))
+    extra = list(dict.fromkeys(c for c in (cluster_col, strata, weights_col) if c is not None))
     cph = CoxPHFitter(penalizer=0.0)
     cph.fit(design.frame[["__duration", "__event", *names, *extra]], "__duration", "__event",
-            robust=robust, cluster_col=cluster_col, strata=strata)
+            robust=robust, cluster_col=cluster_col, strata=strata, weights_col=weights_col)
     coef = cph.params_.loc[names].to_numpy()
     se = cph.standard_errors_.loc[names].to_numpy()
     return coef, se, float(cph.log_likelihood_), f"lifelines {_version('lifelines')} CoxPHFitter (Efron ties)"

@@ -100,3 +100,62 @@ def build_numbers(raw: dict[str, Any]) -> dict[str, Any]:
     doc = format_tree(plain)
     doc["raw"] = plain
     return doc
+
+
+def date_text(iso: str) -> str:
+    """'2002-04-01' -> '1 April 2002', as the text prints a date."""
+    import datetime as dt
+
+    d = dt.date.fromisoformat(str(iso))
+    return f"{d.day} {d.strftime('%B')} {d.year}"
+
+
+def join_words(items: list[str]) -> str:
+    """['a', 'b', 'c'] -> 'a, b and c'."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def settings_numbers(config: dict[str, Any], labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """Study choices from the config that the methods text states (text: they are not results).
+
+    `labels` maps derived variable names to their codebook labels, so covariates read as words.
+    """
+    labels = labels or {}
+    chr_cfg, mayo_cfg = config["christie"], config["mayo"]
+    match = mayo_cfg["matching"]
+    caliper = match["caliper_sd_logit"]
+    christie = {
+        "from_text": date_text(chr_cfg["eligibility"]["diagnosis_from"]),
+        "to_text": date_text(chr_cfg["eligibility"]["diagnosis_to"]),
+        "synchronous_window_days": str(chr_cfg["derivation"]["synchronous_window_days"]),
+        "same_time_window_days": str(chr_cfg["derivation"]["same_time_window_days"]),
+        "age_at": {"nen_diagnosis": "NEN diagnosis", "bm_diagnosis": "diagnosis of bone metastases"}[
+            chr_cfg["derivation"]["age_at"]],
+        "symptom_denominator": {"all_bm": "all patients with bone metastases",
+                                "ever_symptomatic": "patients who ever had symptoms"}[
+            chr_cfg["derivation"]["symptom_percent_denominator"]],
+    }
+    mayo = {
+        "from_text": date_text(mayo_cfg["period"]["from"]),
+        "to_text": date_text(mayo_cfg["period"]["to"]),
+        "ratio": str(match["ratio"]),
+        "caliper_text": "no caliper" if caliper is None else f"a caliper of {caliper} standard deviations of the logit",
+        "covariates_text": join_words([_lower_first(labels.get(c, c.replace("_", " "))) for c in match["covariates"]]),
+        "order_text": {"descending_ps": "in descending order of propensity score",
+                       "ascending_ps": "in ascending order of propensity score",
+                       "data": "in the order of the data file",
+                       "random": "in a random order (seeded)"}[match["treated_order"]],
+        "seed": str(match["seed"]),
+        "major_min_segments": str(mayo_cfg["major_resection_min_segments"]),
+    }
+    settings = {
+        "ci_pct": f"{round_half_up(100 * config['analysis']['confidence_level'], 0)}",
+        "days_per_month": f"{config['days_per_month']}",
+        "cox_ties": config["analysis"]["cox_ties"].capitalize(),
+    }
+    return {"settings": settings, "methods": {"christie": christie, "mayo": mayo}}
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text

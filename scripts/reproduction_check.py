@@ -1,0 +1,32 @@
+"""Rule reproduction_check: every published number against the reproduced one -> checks.csv."""
+
+from nenbone.runner import run_rule
+
+
+def main(smk, log):
+    import pandas as pd
+    import yaml
+
+    from nenbone.io.files import write_bytes_atomic
+    from nenbone.presentation.reproduction import CHECK_COLUMNS, check_study, summarise
+    from nenbone.presentation.tables import to_markdown
+
+    raw = yaml.safe_load(open(smk.input.numbers, encoding="utf-8"))["raw"]
+    checks = []
+    for path in smk.input.published:
+        checks += check_study(yaml.safe_load(open(path, encoding="utf-8")), raw)
+    table = pd.DataFrame([c.as_row() for c in checks], columns=list(CHECK_COLUMNS))
+    table.to_csv(smk.output.csv, index=False, lineterminator="\n")
+    shown = table[["study", "quantity", "wording", "published", "reproduced", "status", "reason"]]
+    shown = shown.rename(columns=str.capitalize)
+    write_bytes_atomic(to_markdown(shown).encode("utf-8"), smk.output.md)
+    counts = summarise(checks)
+    summary = {"reproduction": {k.replace("-", "_"): str(v) for k, v in counts.items()}}
+    write_bytes_atomic(yaml.safe_dump(summary, sort_keys=True).encode("utf-8"), smk.output.summary)
+    for c in checks:
+        if c.status == "mismatch":
+            log.warning("MISMATCH %s %s: published %s, reproduced %s (%s)", c.study, c.quantity, c.published, c.reproduced, c.reason)
+    log.info("reproduction: %s", counts)
+
+
+run_rule(snakemake, main)  # noqa: F821 (injected by Snakemake)
