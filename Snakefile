@@ -22,5 +22,5 @@ include: "rules/report.smk"
 rule all:
     input:
         expand("results/derived/{study}.parquet", study=STUDIES),
-        "results/analysis/christie.json",
+        "results/reproduction/checks.csv",
     default_target: True

@@ -120,29 +120,15 @@ def km_category(wildcards):
 
 
 def flow_inputs(wildcards):
-    """Screened (validated) and eligible (derived) rows; Study B also the matching summary."""
+    """Screened (validated) and eligible (derived) rows; Study B also who entered the model and who was matched."""
     files = {
         "validated": f"results/validated/{wildcards.study}.parquet",
         "derived": f"results/derived/{wildcards.study}.parquet",
     }
     if wildcards.study == "mayo":
-        files["matching"] = "results/matched/mayo_matching.json"
+        files["scores"] = "results/matched/mayo_scores.parquet"
+        files["matched"] = "results/matched/mayo_matched.parquet"
     return files
-
-
-def flow_params(wildcards):
-    """What the flow diagram says about exclusions, from the study's config."""
-    if wildcards.study == "christie":
-        excluded = config["christie"]["eligibility"]["exclude"]
-        combos = ", ".join(f"{e['primary_group']} G{e['grade']}" for e in excluded)
-        return {"excluded_reason": f"(NEN diagnosed outside the\nstudy period, or {combos} NEN)"}
-    matching = config["mayo"]["matching"]
-    return {
-        "treated": matching["treated_group"],
-        "control": matching["control_group"],
-        "group_labels": MAYO_GROUP_LABELS,
-        "out_of_scope_reason": "outside the study period",
-    }
 
 
 rule figure_km:
@@ -200,7 +186,8 @@ rule figure_flow:
             labels=lambda w: {"figure": f"flow_{w.study}", "format": "PDF"},
         ),
     params:
-        flow=flow_params,
+        settings=lambda w: config[w.study],
+        group_labels=MAYO_GROUP_LABELS,
         style=config["figures"],
     log:
         "results/logs/figure_flow/{study}.log",
@@ -232,7 +219,7 @@ rule figure_management:
             labels={"figure": "christie_management", "format": "PDF"},
         ),
     params:
-        items=MANAGEMENT_ITEMS,
+        bar_items=MANAGEMENT_ITEMS,
         denominator_column=SYMPTOM_DENOMINATOR_COLUMN[
             config["christie"]["derivation"]["symptom_percent_denominator"]
         ],

@@ -14,7 +14,7 @@ def main(smk, log):
     configured = smk.params.denominator_column
     items = [
         fig_.BarItem(i["column"], i["label"], i["section"], configured if i["denominator"] == "config" else i["denominator"])
-        for i in smk.params.items
+        for i in smk.params.bar_items
     ]
     counts = fig_.bar_counts(bm, items)
     note = fig_.denominator_note(counts, {"all": "patients with BMs", "bm_symptoms_ever": "ever symptomatic"})

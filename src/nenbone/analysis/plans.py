@@ -85,7 +85,7 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
         km = sv.kaplan_meier(part[plan["duration"]].astype(float), part[plan["event"]].astype(bool),
                              level=level, label=str(lev), at_risk_times=at_risk_times)
         curves[str(lev)] = km
-        out[group_key(lev)] = km_summary(km)
+        out[group_key(lev)] = {"group_label": str(lev), **km_summary(km)}
     if len(levels) >= 2:
         lr = sv.logrank(used[plan["duration"]].astype(float), used[plan["event"]].astype(bool),
                         used[group].astype(str))
