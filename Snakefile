@@ -16,11 +16,14 @@ validate(config, "config/schema.yaml")
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/analysis.smk"
+include: "rules/figures.smk"
 include: "rules/report.smk"
 
 
 rule all:
     input:
-        expand("results/derived/{study}.parquet", study=STUDIES),
         "results/reproduction/checks.csv",
+        "results/supplement/supplement.html",
+        "results/supplement/supplement.pdf",
+        FIGURE_FILES,
     default_target: True

@@ -34,3 +34,46 @@ rule reproduction_check:
         "results/logs/reproduction_check.log",
     script:
         "../scripts/reproduction_check.py"
+
+
+def hashed_inputs(wildcards):
+    """Every file the results depend on that no rule makes: raw exports, codebooks, config, published numbers."""
+    files = [config["studies"][s]["input"] for s in STUDIES]
+    files += [config["studies"][s]["codebook"] for s in STUDIES]
+    files += ["config/config.yaml", "config/analysis.yaml", "config/schema.yaml"]
+    files += expand("resources/published/{study}.yaml", study=STUDIES)
+    return sorted(set(files))
+
+
+rule render_supplement:
+    """Provenance of the run, then the supplement (Quarto source) as self-contained HTML and PDF."""
+    input:
+        source="manuscript/supplement.qmd",
+        project="manuscript/_quarto.yml",
+        bib="manuscript/references.bib",
+        metadata=["results/numbers.yml", "results/reproduction/summary.yml"],
+        checks="results/reproduction/checks.md",
+        tables=expand(
+            f"{TABLE_DIR}/christie_{{t}}.md", t=CHRISTIE_TABLES
+        )
+        + expand(f"{TABLE_DIR}/mayo_{{t}}.md", t=MAYO_TABLES),
+        figures=[f for f in FIGURE_FILES if f.endswith(".png")],
+        hashed=hashed_inputs,
+    output:
+        html=report(
+            "results/supplement/supplement.html",
+            caption="../report/supplement.rst",
+            category="Supplement",
+        ),
+        pdf="results/supplement/supplement.pdf",
+        provenance_md="results/provenance.md",
+    params:
+        root=workflow.basedir,
+        provenance_dir="results/provenance",
+        engine=config["render"]["engine"],
+        source_date_epoch=config["render"]["source_date_epoch"],
+        config={k: v for k, v in config.items()},
+    log:
+        "results/logs/render_supplement.log",
+    script:
+        "../scripts/render_supplement.py"

@@ -20,7 +20,7 @@ def main(smk, log):
     numbers = {"n_screened": validation["n_rows"], "n_eligible": len(derived),
                "n_excluded": validation["n_rows"] - len(derived), **report.numbers}
     for name, (table, caption) in report.tables.items():
-        write_table(table, f"{smk.params.table_dir}/christie_{name}.csv", f"{smk.params.table_dir}/christie_{name}.md", caption)
+        write_table(table, f"{smk.params.table_dir}/christie_{name}.csv", f"{smk.params.table_dir}/christie_{name}.md")
     write_json(to_plain(numbers), smk.output.numbers)
     log.info("Study A: %d tables, numbers in %s", len(report.tables), smk.output.numbers)
 

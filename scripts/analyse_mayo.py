@@ -25,7 +25,7 @@ def main(smk, log):
     report, effect_rows = mayo_report(derived, cohort, balance, summary, validation["n_rows"], p.plan, p.numbers,
                                       p.analysis, p.matching, p.sensitivity, settings)
     for name, (table, caption) in report.tables.items():
-        write_table(table, f"{p.table_dir}/mayo_{name}.csv", f"{p.table_dir}/mayo_{name}.md", caption)
+        write_table(table, f"{p.table_dir}/mayo_{name}.csv", f"{p.table_dir}/mayo_{name}.md")
     pd.DataFrame(effect_rows).to_csv(smk.output.effects, index=False, lineterminator="\n", float_format="%.6f")
     write_json(to_plain(report.numbers), smk.output.numbers)
     log.info("Study B: %d tables, %d effect estimates", len(report.tables), len(effect_rows))

@@ -36,7 +36,7 @@ def _is_p(key: str) -> bool:
 
 
 def _is_two_dp(key: str) -> bool:
-    return key in TWO_DP_KEYS or key.endswith("_hr") or key.startswith("smd") or key.endswith("_chi2")
+    return key in TWO_DP_KEYS or key.endswith("_hr") or "smd" in key or key.endswith("_chi2")
 
 
 def format_p(p: float) -> str:
@@ -132,6 +132,7 @@ def settings_numbers(config: dict[str, Any], labels: dict[str, str] | None = Non
         "same_time_window_days": str(chr_cfg["derivation"]["same_time_window_days"]),
         "age_at": {"nen_diagnosis": "NEN diagnosis", "bm_diagnosis": "diagnosis of bone metastases"}[
             chr_cfg["derivation"]["age_at"]],
+        "excluded_text": join_words([f"G{e['grade']} {e['primary_group']} NENs" for e in chr_cfg["eligibility"]["exclude"]]),
         "symptom_denominator": {"all_bm": "all patients with bone metastases",
                                 "ever_symptomatic": "patients who ever had symptoms"}[
             chr_cfg["derivation"]["symptom_percent_denominator"]],

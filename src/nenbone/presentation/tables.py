@@ -151,14 +151,11 @@ def to_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path, caption: str | None = None) -> None:
-    """The same table as CSV (for reuse) and as a markdown pipe table (for the supplement)."""
+def write_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path) -> None:
+    """The same table as CSV (for reuse) and as a bare markdown pipe table (the supplement captions it)."""
     Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(csv_path, index=False, lineterminator="\n")
-    text = to_markdown(table)
-    if caption:
-        text += f"\n: {caption}\n"
-    Path(md_path).write_text(text, encoding="utf-8")
+    Path(md_path).write_text(to_markdown(table), encoding="utf-8")
 
 
 def _ci_text(lower: float | None, upper: float | None) -> str:
