@@ -15,13 +15,16 @@ def main(smk, log):
     checks = []
     for path in smk.input.published:
         checks += check_study(yaml.safe_load(open(path, encoding="utf-8")), raw)
+    published = {}
+    for c in checks:
+        published.setdefault(c.study, {})[c.quantity] = c.published
     table = pd.DataFrame([c.as_row() for c in checks], columns=list(CHECK_COLUMNS))
     table.to_csv(smk.output.csv, index=False, lineterminator="\n")
     shown = table[["study", "quantity", "wording", "published", "reproduced", "status", "reason"]]
     shown = shown.rename(columns=str.capitalize)
     write_bytes_atomic(to_markdown(shown).encode("utf-8"), smk.output.md)
     counts = summarise(checks)
-    summary = {"reproduction": {k.replace("-", "_"): str(v) for k, v in counts.items()}}
+    summary = {"reproduction": {k.replace("-", "_"): str(v) for k, v in counts.items()}, "published": published}
     write_bytes_atomic(yaml.safe_dump(summary, sort_keys=True).encode("utf-8"), smk.output.summary)
     for c in checks:
         if c.status == "mismatch":

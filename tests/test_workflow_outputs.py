@@ -1,0 +1,154 @@
+"""Integration: the whole workflow's outputs — reproduction check, supplement, determinism, privacy, reruns."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import copy_workflow, snakemake
+
+pytestmark = pytest.mark.integration
+
+KEY_NUMBERS = [  # (path in numbers.yml, text the supplement must show)
+    ("christie.n_eligible", "1212"), ("christie.bm.n", "85"), ("christie.age.median", "58.0"),
+    ("christie.time_to_bm.median", "14.0"), ("christie.time_to_bm.ci_spss_lower", "3.1"),
+    ("christie.time_to_bm.ci_spss_upper", "24.9"), ("christie.os_from_bm.median", "31.0"),
+    ("christie.os_from_symptoms.median", "18.9"), ("mayo.os.lb.median", "54.0"), ("mayo.os.l.median", "97.7"),
+    ("mayo.os.logrank_p", "0.03"), ("mayo.os_lb_by_primary.gi.median", "73.3"),
+    ("mayo.os_lb_by_primary.pancreas.median", "42.7"), ("mayo.major.lb.pct", "60%"), ("mayo.major.l.pct", "55%"),
+]
+
+
+def lookup(tree, dotted):
+    for part in dotted.split("."):
+        tree = tree[part]
+    return tree
+
+
+@pytest.fixture(scope="module")
+def numbers(workflow_run):
+    return yaml.safe_load((workflow_run / "results" / "numbers.yml").read_text())
+
+
+def test_every_reproducible_published_number_matches(workflow_run):
+    checks = pd.read_csv(workflow_run / "results" / "reproduction" / "checks.csv", dtype=str, keep_default_na=False)
+    published = sum(len(yaml.safe_load(p.read_text())["quantities"]) for p in (workflow_run / "resources" / "published").glob("*.yaml"))
+    assert len(checks) == published
+    assert list(checks.columns[:6]) == ["study", "quantity", "published", "reproduced", "tolerance", "status"]
+    assert set(checks["status"]) <= {"match", "not-reproducible"}, checks[checks["status"] == "mismatch"].to_string()
+    not_repro = checks[checks["status"] == "not-reproducible"]
+    assert set(not_repro["quantity"]) == {"symptoms_at_dx_poster", "major_p"} and (not_repro["reason"] != "").all()
+
+
+def test_numbers_are_formatted_as_the_text_shows_them(numbers):
+    for path, text in KEY_NUMBERS:
+        assert lookup(numbers, path) == text, path
+    # the raw tree keeps the unrounded values that the reproduction check compares
+    assert abs(lookup(numbers, "raw.christie.time_to_bm.median") - 426 / 30.4375) < 1e-9
+
+
+def test_supplement_html_shows_numbers_and_loads_nothing_external(workflow_run, numbers):
+    html = (workflow_run / "results" / "supplement" / "supplement.html").read_text(encoding="utf-8")
+    text = re.sub(r"<[^>]+>", " ", html)
+    for path, shown in KEY_NUMBERS:
+        assert shown in text, path
+    for tag, attr in re.findall(r"<(script|link|img)\b[^>]*?\b(src|href)=\"(?!data:)([^\"]*)\"", html):
+        pytest.fail(f"{tag} loads an external resource via {attr}")
+    assert not re.search(r"<(?:script|link|img)[^>]+(?:src|href)=\"https?://", html)
+    assert "{{<" not in html and "??" not in text
+
+
+def test_supplement_pdf_text_has_the_numbers(workflow_run):
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (Debian poppler-utils) is not installed: bash tests/install_browser.sh --poppler")
+    pdf = workflow_run / "results" / "supplement" / "supplement.pdf"
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    for path, shown in KEY_NUMBERS:
+        assert shown in text, path
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout)[1])
+    assert 8 <= pages <= 40
+
+
+def _patient_identifiers(root: Path) -> set[str]:
+    """Every patient ID and every date in the raw inputs, in the forms a document could print them."""
+    import pyreadstat
+
+    found: set[str] = set()
+    for path, reader in ((root / "resources/synthetic/christie.sav", pyreadstat.read_sav),
+                         (root / "resources/synthetic/mayo.dta", pyreadstat.read_dta)):
+        frame, _ = reader(str(path))
+        found |= set(frame["patient_id"].astype(str))
+        for col in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[col]) or frame[col].map(lambda v: hasattr(v, "isoformat")).any():
+                for v in pd.to_datetime(frame[col], errors="coerce").dropna().unique():
+                    d = pd.Timestamp(v)
+                    found |= {d.strftime("%Y-%m-%d"), d.strftime("%d.%m.%Y"), d.strftime("%d/%m/%Y")}
+    return found
+
+
+def _published_texts(root: Path) -> dict[str, str]:
+    out = {}
+    res = root / "results"
+    for p in [*res.glob("tables/*"), *res.glob("reproduction/*"), res / "numbers.yml", res / "provenance.md",
+              res / "supplement" / "supplement.html", *res.glob("analysis/*"), *res.glob("matched/*.json"),
+              *res.glob("matched/*.csv")]:
+        out[str(p.relative_to(root))] = p.read_text(encoding="utf-8", errors="replace")
+    if shutil.which("pdftotext"):
+        out["supplement.pdf"] = subprocess.run(["pdftotext", str(res / "supplement" / "supplement.pdf"), "-"],
+                                               capture_output=True, text=True).stdout
+    return out
+
+
+def test_no_patient_id_or_date_reaches_published_outputs(workflow_run):
+    identifiers = _patient_identifiers(workflow_run)
+    assert len(identifiers) > 1500  # IDs of both cohorts and their dates
+    pattern = re.compile("|".join(sorted((re.escape(i) for i in identifiers), key=len, reverse=True)))
+    leaks = {name: sorted(set(pattern.findall(text)))[:5] for name, text in _published_texts(workflow_run).items()}
+    leaks = {k: v for k, v in leaks.items() if v}
+    assert not leaks, leaks
+
+
+def test_noop_rerun_has_nothing_to_do(workflow_run):
+    proc = snakemake(workflow_run, "--dry-run")
+    assert proc.returncode == 0 and "Nothing to be done" in proc.stdout + proc.stderr, proc.stdout[-2000:]
+
+
+def test_changing_a_figure_script_reruns_only_that_figure_and_the_render(workflow_run, tmp_path):
+    root = copy_workflow(tmp_path / "touched")
+    shutil.copytree(workflow_run / "results", root / "results")
+    shutil.copytree(workflow_run / "resources" / "synthetic", root / "resources" / "synthetic")
+    shutil.copytree(workflow_run / ".snakemake", root / ".snakemake", ignore=shutil.ignore_patterns("log", "locks"))
+    script = root / "scripts" / "figure_love.py"
+    script.write_text(script.read_text() + "\n# a style change\n")
+    proc = snakemake(root, "--dry-run", "--quiet", "rules")
+    jobs = set(re.findall(r"^(\w+)\s+\d+$", proc.stdout, flags=re.M)) - {"total", "job", "all"}
+    assert jobs == {"figure_love", "render_supplement"}, proc.stdout
+
+
+def _digests(root: Path) -> dict[str, str]:
+    skip = ("results/logs/", "results/benchmarks/", "results/provenance/rule_times")
+    out = {}
+    for p in sorted((root / "results").rglob("*")):
+        rel = str(p.relative_to(root))
+        if p.is_file() and not rel.startswith(skip):
+            out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
+    for p in sorted((root / "resources" / "synthetic").glob("*")):
+        out[str(p.relative_to(root))] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def test_a_rerun_from_scratch_is_byte_identical(workflow_run, tmp_path):
+    again = copy_workflow(tmp_path / "again")
+    proc = snakemake(again)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    first, second = _digests(workflow_run), _digests(again)
+    assert sorted(first) == sorted(second)
+    differ = [k for k in first if first[k] != second[k]]
+    assert not differ, differ
