@@ -1,6 +1,8 @@
 # nenbone: rebuild two studies of bone metastases in neuroendocrine neoplasms, from the raw
 # SPSS/Stata exports to a rendered supplement. Run: snakemake --cores 4 (profiles/default is
 # picked up automatically). Config: config/config.yaml, validated by config/schema.yaml.
+import os
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -14,6 +16,12 @@ validate(config, "config/schema.yaml")
 
 
 include: "rules/common.smk"
+
+
+wildcard_constraints:
+    study="|".join(STUDIES),
+
+
 include: "rules/data.smk"
 include: "rules/analysis.smk"
 include: "rules/figures.smk"

@@ -20,7 +20,7 @@ rule analyse_christie:
         numbers=config["numbers"]["christie"],
         analysis=config["analysis"],
         disclosure=config["disclosure"],
-        table_dir=TABLE_DIR,
+        table_dir=lambda w, output: os.path.dirname(output.tables[0]),
     log:
         "results/logs/analyse_christie.log",
     script:
@@ -70,7 +70,7 @@ rule analyse_mayo:
         disclosure=config["disclosure"],
         matching=config["mayo"]["matching"],
         sensitivity=config["mayo"]["sensitivity"],
-        table_dir=TABLE_DIR,
+        table_dir=lambda w, output: os.path.dirname(output.tables[0]),
     log:
         "results/logs/analyse_mayo.log",
     script:

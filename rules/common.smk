@@ -2,10 +2,6 @@
 STUDIES = sorted(config["studies"])
 
 
-wildcard_constraints:
-    study="|".join(STUDIES),
-
-
 def study_input(wildcards):
     """The raw export a study reads: the synthetic twin by default, or the user's own file."""
     return config["studies"][wildcards.study]["input"]
@@ -13,3 +9,12 @@ def study_input(wildcards):
 
 def study_codebook(wildcards):
     return config["studies"][wildcards.study]["codebook"]
+
+
+def hashed_inputs(wildcards):
+    """Files the results depend on that no job makes (raw exports, codebooks, config, published numbers)."""
+    files = [config["studies"][s]["input"] for s in STUDIES]
+    files += [config["studies"][s]["codebook"] for s in STUDIES]
+    files += ["config/config.yaml", "config/analysis.yaml", "config/schema.yaml"]
+    files += expand("resources/published/{study}.yaml", study=STUDIES)
+    return sorted(set(files))

@@ -36,15 +36,6 @@ rule reproduction_check:
         "../scripts/reproduction_check.py"
 
 
-def hashed_inputs(wildcards):
-    """Every file the results depend on that no rule makes: raw exports, codebooks, config, published numbers."""
-    files = [config["studies"][s]["input"] for s in STUDIES]
-    files += [config["studies"][s]["codebook"] for s in STUDIES]
-    files += ["config/config.yaml", "config/analysis.yaml", "config/schema.yaml"]
-    files += expand("resources/published/{study}.yaml", study=STUDIES)
-    return sorted(set(files))
-
-
 rule render_supplement:
     """Provenance of the run, then the supplement (Quarto source) as self-contained HTML and PDF."""
     input:
@@ -67,9 +58,12 @@ rule render_supplement:
         ),
         pdf="results/supplement/supplement.pdf",
         provenance_md="results/provenance.md",
+        provenance_json="results/provenance/provenance.json",
+        packages="results/provenance/packages.txt",
+        config="results/provenance/config.yaml",
+        render_info="results/provenance/render.json",
     params:
         root=workflow.basedir,
-        provenance_dir="results/provenance",
         engine=config["render"]["engine"],
         source_date_epoch=config["render"]["source_date_epoch"],
         config={k: v for k, v in config.items()},

@@ -15,19 +15,18 @@ def main(smk, log):
     from nenbone.render import render_supplement
 
     root = Path(smk.params.root)
-    out = Path(smk.params.provenance_dir)
     inputs = pv.input_hashes(list(smk.input.hashed), root)
     env, packages, git = pv.environment(), pv.package_versions(), pv.git_state(root)
     config_text = yaml.safe_dump(smk.params.config, sort_keys=True)
     config_sha = hashlib.sha256(config_text.encode("utf-8")).hexdigest()
     write_bytes_atomic(json_bytes({"inputs_sha256": inputs, "environment": env, "git": git,
-                                   "config_sha256": config_sha}), out / "provenance.json")
-    write_bytes_atomic("".join(f"{k}=={v}\n" for k, v in packages.items()).encode("utf-8"), out / "packages.txt")
-    write_bytes_atomic(config_text.encode("utf-8"), out / "config.yaml")
+                                   "config_sha256": config_sha}), smk.output.provenance_json)
+    write_bytes_atomic("".join(f"{k}=={v}\n" for k, v in packages.items()).encode("utf-8"), smk.output.packages)
+    write_bytes_atomic(config_text.encode("utf-8"), smk.output.config)
     write_bytes_atomic(pv.provenance_markdown(inputs, env, packages, git, config_sha).encode("utf-8"), smk.output.provenance_md)
     info = render_supplement(smk.input.source, smk.output.html, smk.output.pdf, list(smk.input.metadata), root,
                              engine=smk.params.engine, source_date_epoch=smk.params.source_date_epoch)
-    write_bytes_atomic(json_bytes(info), out / "render.json")
+    write_bytes_atomic(json_bytes(info), smk.output.render_info)
     log.info("rendered with %s", json.dumps(info, sort_keys=True))
 
 
