@@ -65,32 +65,77 @@ KM_FIGURES = {
 # Study A symptoms and management: boolean derived columns, in drawing order. "config" = the
 # denominator chosen by christie.derivation.symptom_percent_denominator; "all" = all with BMs.
 MANAGEMENT_ITEMS = [
-    {"column": "bm_symptoms_at_dx", "label": "Symptoms at BM diagnosis", "section": "Symptoms", "denominator": "all"},
-    {"column": "bm_symptoms_ever", "label": "Symptoms at any time", "section": "Symptoms", "denominator": "all"},
-    {"column": "pain_or_hypercalcaemia", "label": "Pain or hypercalcaemia", "section": "Symptoms", "denominator": "config"},
-    {"column": "sre", "label": "Skeletal-related event", "section": "Symptoms", "denominator": "config"},
-    {"column": "tx_analgesia", "label": "Analgesia", "section": "Management", "denominator": "all"},
-    {"column": "tx_radiotherapy", "label": "Radiotherapy", "section": "Management", "denominator": "all"},
-    {"column": "tx_bisphosphonate", "label": "Bisphosphonates", "section": "Management", "denominator": "all"},
-    {"column": "tx_surgery", "label": "Surgery", "section": "Management", "denominator": "all"},
+    {
+        "column": "bm_symptoms_at_dx",
+        "label": "Symptoms at BM diagnosis",
+        "section": "Symptoms",
+        "denominator": "all",
+    },
+    {
+        "column": "bm_symptoms_ever",
+        "label": "Symptoms at any time",
+        "section": "Symptoms",
+        "denominator": "all",
+    },
+    {
+        "column": "pain_or_hypercalcaemia",
+        "label": "Pain or hypercalcaemia",
+        "section": "Symptoms",
+        "denominator": "config",
+    },
+    {
+        "column": "sre",
+        "label": "Skeletal-related event",
+        "section": "Symptoms",
+        "denominator": "config",
+    },
+    {
+        "column": "tx_analgesia",
+        "label": "Analgesia",
+        "section": "Management",
+        "denominator": "all",
+    },
+    {
+        "column": "tx_radiotherapy",
+        "label": "Radiotherapy",
+        "section": "Management",
+        "denominator": "all",
+    },
+    {
+        "column": "tx_bisphosphonate",
+        "label": "Bisphosphonates",
+        "section": "Management",
+        "denominator": "all",
+    },
+    {
+        "column": "tx_surgery",
+        "label": "Surgery",
+        "section": "Management",
+        "denominator": "all",
+    },
 ]
 SYMPTOM_DENOMINATOR_COLUMN = {"all_bm": "all", "ever_symptomatic": "bm_symptoms_ever"}
 
 MAYO_GROUP_LABELS = {"LB": "HRmNET/LB (liver + bone)", "L": "HRmNET/L (liver only)"}
 
 FIGURE_FILES = (
-    expand("results/figures/km_{analysis}.{ext}", analysis=sorted(KM_FIGURES), ext=["png", "pdf"])
+    expand(
+        "results/figures/km_{analysis}.{ext}",
+        analysis=sorted(KM_FIGURES),
+        ext=["png", "pdf"],
+    )
     + expand("results/figures/flow_{study}.{ext}", study=STUDIES, ext=["png", "pdf"])
     + expand(
         "results/figures/{name}.{ext}",
-        name=["christie_management", "mayo_ps_distribution", "mayo_love", "mayo_forest"],
+        name=[
+            "christie_management",
+            "mayo_ps_distribution",
+            "mayo_love",
+            "mayo_forest",
+        ],
         ext=["png", "pdf"],
     )
 )
-
-
-wildcard_constraints:
-    analysis="|".join(sorted(KM_FIGURES)),
 
 
 def km_inputs(wildcards):
@@ -131,6 +176,15 @@ def flow_inputs(wildcards):
     return files
 
 
+def flow_settings(wildcards):
+    """Only the config the flow counts depend on (eligibility or groups, period and matching)."""
+    keys = {
+        "christie": ["eligibility", "derivation"],
+        "mayo": ["groups", "period", "matching"],
+    }
+    return {k: config[wildcards.study][k] for k in keys[wildcards.study]}
+
+
 rule figure_km:
     """Kaplan-Meier curves with numbers at risk, medians (95% CI) and the log-rank p."""
     input:
@@ -150,18 +204,21 @@ rule figure_km:
             subcategory="Survival",
             labels=lambda w: {"figure": w.analysis, "format": "PDF"},
         ),
+    log:
+        "results/logs/figure_km/{analysis}.log",
+    wildcard_constraints:
+        analysis="|".join(sorted(KM_FIGURES)),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     params:
         spec=lambda w: KM_FIGURES[w.analysis],
         plan=km_plan,
         at_risk_times=config["analysis"]["at_risk_times_months"],
         level=config["analysis"]["confidence_level"],
+        min_cell_count=config["disclosure"]["min_cell_count"],
         style=config["figures"],
-    log:
-        "results/logs/figure_km/{analysis}.log",
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     script:
         "../scripts/figure_km.py"
 
@@ -185,16 +242,16 @@ rule figure_flow:
             subcategory="Cohort",
             labels=lambda w: {"figure": f"flow_{w.study}", "format": "PDF"},
         ),
-    params:
-        settings=lambda w: config[w.study],
-        group_labels=MAYO_GROUP_LABELS,
-        style=config["figures"],
     log:
         "results/logs/figure_flow/{study}.log",
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        settings=flow_settings,
+        group_labels=MAYO_GROUP_LABELS,
+        style=config["figures"],
     script:
         "../scripts/figure_flow.py"
 
@@ -218,6 +275,12 @@ rule figure_management:
             subcategory="Symptoms and management",
             labels={"figure": "christie_management", "format": "PDF"},
         ),
+    log:
+        "results/logs/figure_management/christie.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
     params:
         bar_items=MANAGEMENT_ITEMS,
         denominator_column=SYMPTOM_DENOMINATOR_COLUMN[
@@ -225,13 +288,8 @@ rule figure_management:
         ],
         denominator=config["christie"]["derivation"]["symptom_percent_denominator"],
         where={"has_bm": True},
+        min_cell_count=config["disclosure"]["min_cell_count"],
         style=config["figures"],
-    log:
-        "results/logs/figure_management/christie.log",
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     script:
         "../scripts/figure_management.py"
 
@@ -255,17 +313,17 @@ rule figure_ps_distribution:
             subcategory="Propensity-score matching",
             labels={"figure": "mayo_ps_distribution", "format": "PDF"},
         ),
-    params:
-        treated=config["mayo"]["matching"]["treated_group"],
-        control=config["mayo"]["matching"]["control_group"],
-        group_labels=MAYO_GROUP_LABELS,
-        style=config["figures"],
     log:
         "results/logs/figure_ps_distribution/mayo.log",
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        treated=config["mayo"]["matching"]["treated_group"],
+        control=config["mayo"]["matching"]["control_group"],
+        group_labels=MAYO_GROUP_LABELS,
+        style=config["figures"],
     script:
         "../scripts/figure_ps_distribution.py"
 
@@ -290,15 +348,19 @@ rule figure_love:
             subcategory="Propensity-score matching",
             labels={"figure": "mayo_love", "format": "PDF"},
         ),
-    params:
-        threshold=0.1,
-        style=config["figures"],
     log:
         "results/logs/figure_love/mayo.log",
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        threshold=0.1,
+        xlabel="Standardised mean difference ({} \u2212 {})".format(
+            config["mayo"]["matching"]["treated_group"],
+            config["mayo"]["matching"]["control_group"],
+        ),
+        style=config["figures"],
     script:
         "../scripts/figure_love.py"
 
@@ -322,15 +384,25 @@ rule figure_forest:
             subcategory="Effect estimates",
             labels={"figure": "mayo_forest", "format": "PDF"},
         ),
-    params:
-        xlabel="Hazard ratio for death, LB vs L (log scale)",
-        favours=["lower in LB", "higher in LB"],
-        style=config["figures"],
     log:
         "results/logs/figure_forest/mayo.log",
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        xlabel="Hazard ratio of death, {} vs {} (log scale)".format(
+            config["mayo"]["matching"]["treated_group"],
+            config["mayo"]["matching"]["control_group"],
+        ),
+        favours=[
+            "lower in " + config["mayo"]["matching"]["treated_group"],
+            "higher in " + config["mayo"]["matching"]["treated_group"],
+        ],
+        sections={
+            "sensitivity": "Sensitivity analyses",
+            "*": "Matched cohort (main analysis)",
+        },
+        style=config["figures"],
     script:
         "../scripts/figure_forest.py"

@@ -28,6 +28,8 @@ def main(smk, log):
     style = style_from_config(dict(smk.params.style))
     figure = fig_.plot_flow(diagram, style)
     fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
+    for problem in fig_.layout_problems(figure):
+        log.warning(problem)
     log.info("%s flow: %s", study, "; ".join(b.text.replace("\n", " ") for b in diagram.boxes))
 
 

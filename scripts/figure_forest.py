@@ -11,8 +11,11 @@ def main(smk, log):
 
     effects = pd.read_csv(smk.input.effects)
     style = style_from_config(dict(smk.params.style))
-    figure = fig_.plot_forest(effects, style, xlabel=smk.params.xlabel, favours=tuple(smk.params.favours))
+    figure = fig_.plot_forest(effects, style, xlabel=smk.params.xlabel, favours=tuple(smk.params.favours),
+                              sections=dict(smk.params.sections))
     fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
+    for problem in fig_.layout_problems(figure):
+        log.warning(problem)
     log.info("%d estimates drawn", len(effects))
 
 

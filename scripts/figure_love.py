@@ -13,8 +13,11 @@ def main(smk, log):
     balance = pd.read_csv(smk.input.balance)
     labels = fig_.covariate_labels(balance, load_codebook(smk.input.codebook))
     style = style_from_config(dict(smk.params.style))
-    figure = fig_.plot_love(balance, style, labels=labels, threshold=float(smk.params.threshold))
+    figure = fig_.plot_love(balance, style, labels=labels, threshold=float(smk.params.threshold),
+                            xlabel=smk.params.xlabel)
     fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
+    for problem in fig_.layout_problems(figure):
+        log.warning(problem)
     log.info("%d covariates; max |SMD| before %.3f, after %.3f", len(balance),
              balance["smd_before"].abs().max(), balance["smd_after"].abs().max())
 

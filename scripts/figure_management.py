@@ -13,14 +13,18 @@ def main(smk, log):
     bm = fig_.select_rows(derived, dict(smk.params.where), "figure 'christie_management'")
     configured = smk.params.denominator_column
     items = [
-        fig_.BarItem(i["column"], i["label"], i["section"], configured if i["denominator"] == "config" else i["denominator"])
+        fig_.BarItem(i["column"], i["label"], i["section"],
+                     configured if i["denominator"] == "config" else i["denominator"])
         for i in smk.params.bar_items
     ]
     counts = fig_.bar_counts(bm, items)
     note = fig_.denominator_note(counts, {"all": "patients with BMs", "bm_symptoms_ever": "ever symptomatic"})
     style = style_from_config(dict(smk.params.style))
-    figure = fig_.plot_bars(counts, style, xlabel="Patients (%)", note=note)
+    figure = fig_.plot_bars(counts, style, xlabel="Patients (%)", note=note,
+                            min_cell_count=int(smk.params.min_cell_count))
     fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
+    for problem in fig_.layout_problems(figure):
+        log.warning(problem)
     log.info("denominator setting %s\n%s", smk.params.denominator, counts.to_string(index=False))
 
 

@@ -18,6 +18,8 @@ def main(smk, log):
         xlabel="Propensity score (log-odds of being in LB)",
     )
     fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
+    for problem in fig_.layout_problems(figure):
+        log.warning(problem)
     log.info("%d patients, %d matched", len(scores), int(scores["matched"].astype(bool).sum()))
 
 

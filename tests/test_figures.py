@@ -1,0 +1,533 @@
+"""Figures: every plotting function draws what its data say, writes PNG + PDF, and reruns byte-identically.
+
+Expected values are computed by hand in the tests (Kaplan-Meier product-limit products, counts at
+risk, percentages), never read back from the code under test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nenbone.presentation import figures as F
+from nenbone.presentation.style import OKABE_ITO, style_from_config
+
+STYLE = style_from_config({"dpi": 100, "palette": "okabe_ito"})
+TIMES = [0, 2, 4, 6, 8]
+
+# Six patients, by hand (times in months; 1 = death, 0 = censored):
+#   t=2: 6 at risk, 1 death      S = 5/6
+#   t=3: 5 at risk, 1 death (+1 censored at 3)  S = 5/6 * 4/5 = 2/3
+#   t=5: 3 at risk, 1 death      S = 2/3 * 2/3 = 4/9   (first S <= 1/2: median = 5)
+#   t=7: 2 at risk, censored     S = 4/9
+#   t=8: 1 at risk, 1 death      S = 0
+SIX = pd.DataFrame({
+    "patient_id": [f"T{i}" for i in range(1, 7)],
+    "months": [2.0, 3.0, 3.0, 5.0, 7.0, 8.0],
+    "dead": [1, 1, 0, 1, 0, 1],
+})
+SIX_X = [0, 2, 3, 5, 7, 8]
+SIX_S = [Fraction(1), Fraction(5, 6), Fraction(2, 3), Fraction(4, 9), Fraction(4, 9), Fraction(0)]
+# durations >= t for t = 0, 2, 4, 6, 8: all 6; all 6; {5, 7, 8}; {7, 8}; {8}
+SIX_AT_RISK = [6, 6, 3, 2, 1]
+
+
+def _km_six(**kw):
+    km = F.km_curves(SIX, "months", "dead", label="All", at_risk_times=TIMES)
+    return km, F.plot_km(km, STYLE, at_risk_times=TIMES, xlabel="Time (months)", ylabel="Survival (probability)", **kw)
+
+
+def _lines(fig, gid):
+    return [ln for ax in fig.axes for ln in ax.get_lines() if ln.get_gid() == gid]
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _texts(fig) -> list[str]:
+    import matplotlib.text
+
+    return [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
+
+
+# ----------------------------------------------------------------------------------------------
+# Kaplan-Meier
+# ----------------------------------------------------------------------------------------------
+
+
+def test_km_step_coordinates_equal_hand_computed_product_limit():
+    _, fig = _km_six()
+    (curve,) = _lines(fig, F.GID_CURVE)
+    assert curve.get_drawstyle() == "steps-post"
+    np.testing.assert_allclose(curve.get_xdata(), SIX_X)
+    np.testing.assert_allclose(curve.get_ydata(), [float(s) for s in SIX_S], rtol=0, atol=1e-12)
+
+
+def test_km_censor_ticks_sit_on_the_curve_at_censoring_times():
+    _, fig = _km_six()
+    (ticks,) = _lines(fig, F.GID_CENSOR)
+    np.testing.assert_allclose(ticks.get_xdata(), [3.0, 7.0])  # censored at 3 (after the death at 3) and 7
+    np.testing.assert_allclose(ticks.get_ydata(), [2 / 3, 4 / 9], atol=1e-12)
+
+
+def test_km_at_risk_numbers_shown_equal_hand_count():
+    _, fig = _km_six()
+    shown = sorted(F.at_risk_shown(fig))
+    assert [(t, int(n)) for t, _, n in shown] == list(zip([float(t) for t in TIMES], SIX_AT_RISK, strict=True))
+    # also what a reader sees: the table's texts, left to right
+    table_texts = [t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid() == F.GID_AT_RISK]
+    assert table_texts == [str(n) for n in SIX_AT_RISK]
+
+
+def test_km_median_line_drawn_at_hand_median():
+    _, fig = _km_six()
+    (median,) = _lines(fig, F.GID_MEDIAN)
+    assert list(median.get_xdata()) == [0, 5.0, 5.0]
+    assert list(median.get_ydata()) == [0.5, 0.5, 0]
+    assert any("median 5.0 months" in t for t in _texts(fig))
+
+
+def test_km_median_line_absent_when_not_reached():
+    frame = pd.DataFrame({"patient_id": list("abcd"), "months": [1.0, 2.0, 3.0, 4.0], "dead": [1, 0, 0, 0]})
+    km = F.km_curves(frame, "months", "dead", label="All", at_risk_times=[0, 2, 4])
+    assert km.curves[0].table["S"].min() == pytest.approx(0.75)  # by hand: 3/4, never <= 1/2
+    fig = F.plot_km(km, STYLE, at_risk_times=[0, 2, 4], xlabel="Time (months)", ylabel="Survival")
+    assert _lines(fig, F.GID_MEDIAN) == []
+    assert any("median not reached" in t for t in _texts(fig))
+
+
+def test_km_two_groups_legend_shows_hand_logrank_p_and_one_median_line_per_reached_median():
+    # group A: deaths at 1, 2, 3 (median 2); group B: death at 4, censored at 5, 6 (S = 2/3, not reached)
+    frame = pd.DataFrame({
+        "patient_id": [f"p{i}" for i in range(6)], "months": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        "dead": [1, 1, 1, 1, 0, 0], "arm": ["A", "A", "A", "B", "B", "B"],
+    })
+    km = F.km_curves(frame, "months", "dead", group_col="arm", groups=[("A", "Arm A"), ("B", "Arm B")],
+                     at_risk_times=[0, 3, 6])
+    fig = F.plot_km(km, STYLE, at_risk_times=[0, 3, 6], xlabel="Time (months)", ylabel="Survival")
+    medians = _lines(fig, F.GID_MEDIAN)
+    assert len(medians) == 1 and medians[0].get_xdata()[1] == 2.0
+    # log-rank by hand: at t=1,2,3,4 the risk sets (A, B) are (3,3), (2,3), (1,3), (0,3)
+    # (at risk in A, at risk in B, deaths in A, all deaths) at each death time
+    o_minus_e, var = 0.0, 0.0
+    for n_a, n_b, d_a, d in [(3, 3, 1, 1), (2, 3, 1, 1), (1, 3, 1, 1), (0, 3, 0, 1)]:
+        n = n_a + n_b
+        o_minus_e += d_a - d * n_a / n
+        var += d * (n_a / n) * (n_b / n) * (n - d) / (n - 1)
+    from scipy.stats import chi2
+
+    p = float(chi2.sf(o_minus_e**2 / var, 1))
+    assert km.logrank_p == pytest.approx(p, rel=1e-9)
+    assert f"Log-rank {F.format_p(p)}" in _texts(fig)
+    # at-risk rows: A has 3, 1, 0 and B has 3, 3, 1 at t = 0, 3, 6
+    shown = {(t, row): int(n) for t, row, n in F.at_risk_shown(fig)}
+    assert shown == {(0.0, 0): 3, (3.0, 0): 1, (6.0, 0): 0, (0.0, 1): 3, (3.0, 1): 3, (6.0, 1): 1}
+
+
+def test_small_counts_are_suppressed_when_disclosure_control_is_on():
+    km = F.km_curves(SIX, "months", "dead", label="All", at_risk_times=TIMES)
+    fig = F.plot_km(km, STYLE, at_risk_times=TIMES, xlabel="t (months)", ylabel="S", min_cell_count=3)
+    # hand counts 6, 6, 3, 2, 1 -> 2 and 1 are below 3
+    assert [n for _, _, n in sorted(F.at_risk_shown(fig))] == ["6", "6", "3", "<3", "<3"]
+    counts = pd.DataFrame({"label": ["Surgery", "Radiotherapy"], "section": ["M", "M"], "n": [2, 29],
+                           "denominator": [85, 85], "denominator_kind": ["all", "all"],
+                           "percent": [200 / 85, 2900 / 85]})
+    fig = F.plot_bars(counts, STYLE, xlabel="Patients (%)", min_cell_count=5)
+    assert "<5/85" in _texts(fig) and "29/85 (34%)" in _texts(fig)
+    assert [p.get_width() for p in fig.axes[0].patches if p.get_gid() == "bars"] == pytest.approx([0.0, 2900 / 85])
+    assert F.count_text(0, 5) == "0" and F.count_text(5, 5) == "5"
+
+
+def test_km_confidence_band_equals_lifelines_pointwise_interval():
+    from lifelines import KaplanMeierFitter
+
+    km, fig = _km_six(show_ci=True)
+    x, lower, upper = F.loglog_band(km.curves[0])
+    kmf = KaplanMeierFitter(alpha=0.05).fit(SIX["months"], SIX["dead"])
+    ci = kmf.confidence_interval_.loc[x[1:4]]  # times 2, 3, 5 (before S reaches 0 and the variance is undefined)
+    np.testing.assert_allclose(lower[1:4], ci.iloc[:, 0].to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(upper[1:4], ci.iloc[:, 1].to_numpy(), rtol=1e-9)
+    assert any(c.get_gid() == F.GID_CI for c in fig.axes[0].collections)
+
+
+def test_km_refuses_missing_times_naming_the_patient():
+    frame = SIX.copy()
+    frame.loc[2, "months"] = np.nan
+    with pytest.raises(F.FigureInputError, match="T3"):
+        F.km_curves(frame, "months", "dead")
+
+
+def test_km_axis_stops_at_first_at_risk_time_beyond_follow_up():
+    _, fig = _km_six()
+    assert fig.axes[0].get_xlim() == (0.0, 8.0)
+    km = F.km_curves(SIX, "months", "dead", at_risk_times=[0, 4, 10, 20])
+    fig = F.plot_km(km, STYLE, at_risk_times=[0, 4, 10, 20], xlabel="t (months)", ylabel="S")
+    assert fig.axes[0].get_xlim() == (0.0, 10.0)
+    assert [t for t, _, _ in F.at_risk_shown(fig)] == [0.0, 4.0, 10.0]
+
+
+def test_km_from_plan_draws_the_analysis_selection(tmp_path):
+    frame = SIX.assign(keep=[True, True, True, True, True, False])
+    plan = {"name": "demo", "label": "Demo", "duration": "months", "event": "dead", "where": {"keep": True}}
+    km, numbers = F.km_from_plan(frame, plan, level=0.95, at_risk_times=TIMES, display={"all": "Shown"})
+    assert km.curves[0].label == "Shown" and km.curves[0].n == 5
+    # by hand without the patient dying at 8: 4/5, then 4/5 * 3/4 = 3/5, then 3/5 * 1/2 = 3/10, censored at 7
+    np.testing.assert_allclose(F.step_coordinates(km.curves[0])[1], [1, 4 / 5, 3 / 5, 3 / 10, 3 / 10])
+    assert numbers["n_excluded_missing"] == 0
+
+
+# ----------------------------------------------------------------------------------------------
+# Files and determinism
+# ----------------------------------------------------------------------------------------------
+
+
+def _all_figures():
+    """One figure of every kind, from small synthetic frames."""
+    _, km = _km_six(show_ci=True)
+    flow_a = F.plot_flow(F.christie_flow(20, [("outside the study period", 6), ("lung G3", 2)], 12, 5), STYLE)
+    flow_b = F.plot_flow(F.mayo_flow(30, [("other extrahepatic disease", 3), ("outside the study period", 2)],
+                                     [F.FlowGroup("LB", 5, 5, 5), F.FlowGroup("L", 20, 19, 10)],
+                                     footer="Matched cohort: n = 15"), STYLE)
+    items = [F.BarItem("a", "Item a", "Symptoms"), F.BarItem("b", "Item b", "Management")]
+    bars = F.plot_bars(F.bar_counts(pd.DataFrame({"a": [True, False, True], "b": [False, False, True]}), items),
+                       STYLE, xlabel="Patients (%)", note="Denominator: all 3")
+    ps = F.plot_ps_distribution(_scores(), STYLE, treated=("LB", "LB"), control=("L", "L"))
+    love = F.plot_love(_balance(), STYLE)
+    forest = F.plot_forest(_effects(), STYLE, favours=("lower in LB", "higher in LB"))
+    return {"km": km, "flow_a": flow_a, "flow_b": flow_b, "bars": bars, "ps": ps, "love": love, "forest": forest}
+
+
+def _scores():
+    return pd.DataFrame({
+        "patient_id": [f"S{i}" for i in range(8)],
+        "group": ["LB", "LB", "L", "L", "L", "L", "L", "L"],
+        "ps": [0.6, 0.4, 0.5, 0.3, 0.2, 0.1, 0.05, 0.45],
+        "logit_ps": [0.5, -0.5, 0.0, -1.0, -1.5, -2.0, -3.0, -0.2],
+        "matched": [True, True, True, True, False, False, False, True],
+    })
+
+
+def _balance():
+    return pd.DataFrame({"covariate": ["age_years", "sex", "year_of_resection"],
+                         "smd_before": [0.35, -0.05, -0.42], "smd_after": [0.04, 0.02, -0.08]})
+
+
+def _effects():
+    return pd.DataFrame({
+        "analysis": ["cox_unadjusted", "cox_adjusted", "ipw"],
+        "label": ["Cox, unadjusted", "Cox, adjusted", "Inverse probability weighting"],
+        "hr": [1.9, 2.2, 1.5], "lower": [1.1, 1.2, 0.7], "upper": [3.3, 4.1, 3.2], "p": [0.02, 0.011, 0.3],
+        "n": [125, 125, 425], "events": [70, 70, 200], "method": ["cox", "cox", "ipw"],
+    })
+
+
+def test_every_figure_writes_png_and_pdf_and_reruns_byte_identically(tmp_path):
+    first = _all_figures()
+    second = _all_figures()
+    for name, fig in first.items():
+        png, pdf = tmp_path / f"{name}.png", tmp_path / f"{name}.pdf"
+        F.save_figure(fig, png, pdf, dpi=60)
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert pdf.read_bytes()[:5] == b"%PDF-", name
+        png2, pdf2 = tmp_path / f"{name}-2.png", tmp_path / f"{name}-2.pdf"
+        F.save_figure(second[name], png2, pdf2, dpi=60)
+        assert _sha(png) == _sha(png2), f"{name}.png differs on rerun"
+        assert _sha(pdf) == _sha(pdf2), f"{name}.pdf differs on rerun"
+        raw = pdf.read_bytes()
+        assert b"CreationDate" not in raw and b"Matplotlib" not in raw, name
+        assert b"Software" not in png.read_bytes() and b"matplotlib" not in png.read_bytes().lower(), name
+
+
+def test_rerun_in_a_fresh_process_gives_identical_bytes(tmp_path):
+    here = tmp_path / "here"
+    F.save_figure(_km_six(show_ci=True)[1], here.with_suffix(".png"), here.with_suffix(".pdf"), dpi=100)
+    code = (
+        "import sys; sys.path.insert(0, %r); import test_figures as T; from nenbone.presentation import figures as F; "
+        "F.save_figure(T._km_six(show_ci=True)[1], %r, %r, dpi=100)"
+        % (str(Path(__file__).parent), str(tmp_path / "there.png"), str(tmp_path / "there.pdf"))
+    )
+    env = dict(os.environ, PYTHONHASHSEED="12345", SOURCE_DATE_EPOCH="1")
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=tmp_path)
+    assert _sha(here.with_suffix(".png")) == _sha(tmp_path / "there.png")
+    assert _sha(here.with_suffix(".pdf")) == _sha(tmp_path / "there.pdf")
+
+
+def test_png_has_the_requested_resolution(tmp_path):
+    from PIL import Image
+
+    fig = _km_six()[1]
+    F.save_figure(fig, tmp_path / "a.png", tmp_path / "a.pdf", dpi=150)
+    image = Image.open(tmp_path / "a.png")
+    fw, fh = fig.get_size_inches()
+    assert abs(image.size[0] - fw * 150) < 1 and abs(image.size[1] - fh * 150) < 1
+    assert image.info["dpi"] == pytest.approx((150, 150), abs=0.05)  # stored as pixels per metre
+
+
+@pytest.fixture(scope="module")
+def all_figures():
+    return _all_figures()
+
+
+def test_no_text_overlaps_or_leaves_the_canvas(all_figures):
+    for name, fig in all_figures.items():
+        assert F.layout_problems(fig) == [], name
+
+
+def test_flow_diagrams_with_long_labels_and_large_counts_keep_boxes_apart():
+    # the size of the real cohorts, with the longest labels the rules use
+    a = F.christie_flow(14590, [("diagnosed outside the study period", 1400), ("G3 lung NEN", 1070)], 12120, 850)
+    b = F.mayo_flow(4550, [("other extrahepatic disease", 300), ("outside the study period", 10)],
+                    [F.FlowGroup("HRmNET/LB (liver + bone)", 250, 250, 250),
+                     F.FlowGroup("HRmNET/L (liver only)", 3990, 3720, 1000)], footer="Matched cohort: n = 1250")
+    for diagram in (a, b):
+        assert F.layout_problems(F.plot_flow(diagram, STYLE)) == []
+    overlapping = F.mayo_flow(30, [("x", 1)], [F.FlowGroup("LB", 5, 5, 5), F.FlowGroup("L", 24, 24, 10)])
+    crowded = F.FlowDiagram([F.FlowBox(b.key, b.text, 0.5, 0.0) for b in overlapping.boxes[:2]], [])
+    assert F.overlapping_boxes(F.plot_flow(crowded, STYLE)) != []  # the check itself can fail
+
+
+def test_figures_fit_a_journal_column_and_use_only_the_palette_for_data(all_figures):
+    figs = all_figures
+    for name, fig in figs.items():
+        assert fig.get_size_inches()[0] <= 89 / 25.4 + 1e-9, name
+    (curve,) = _lines(figs["km"], F.GID_CURVE)
+    assert curve.get_color().upper() == OKABE_ITO["blue"].upper()
+
+
+def test_no_patient_identifier_is_drawn(all_figures):
+    ids = set(SIX["patient_id"]) | set(_scores()["patient_id"])
+    for name, fig in all_figures.items():
+        assert not any(pid in text for text in _texts(fig) for pid in ids), name
+
+
+# ----------------------------------------------------------------------------------------------
+# Flow diagrams
+# ----------------------------------------------------------------------------------------------
+
+
+def test_christie_flow_counts_are_the_differences_of_the_inputs():
+    d = F.christie_flow(1459, [("outside the study period", 140), ("lung G3", 107)], 1212, 85)
+    text = {b.key: b.text for b in d.boxes}
+    assert "n = 1\u2009459" in text["screened"]
+    assert "Excluded: n = 247" in text["excluded"]  # 140 + 107 = 1459 - 1212
+    assert "\u2022 outside the study period: 140" in text["excluded"] and "\u2022 lung G3: 107" in text["excluded"]
+    assert "n = 1\u2009127" in text["no_bm"]  # 1212 - 85
+    assert "n = 85 (7.0% of eligible)" in text["bm"]  # 85/1212 = 7.01%
+    with pytest.raises(F.FigureInputError, match="do not add up"):
+        F.christie_flow(1459, [("outside the study period", 140)], 1212, 85)
+
+
+def test_mayo_flow_checks_counts_add_up():
+    excl = [("other extrahepatic disease", 3), ("outside the study period", 2)]
+    d = F.mayo_flow(30, excl, [F.FlowGroup("LB", 5, 5, 5), F.FlowGroup("L", 20, 19, 10)])
+    text = {b.key: b.text for b in d.boxes}
+    assert "Excluded: n = 5" in text["out"]
+    assert "unmatched: 9" in text["matched1"] and "missing covariate data: 1" in text["matched1"]
+    assert text["matched0"] == "Matched\nn = 5"
+    with pytest.raises(F.FigureInputError, match="!= all resections"):
+        F.mayo_flow(31, excl, [F.FlowGroup("LB", 5, 5, 5), F.FlowGroup("L", 20, 19, 10)])
+    with pytest.raises(F.FigureInputError, match="matched"):
+        F.mayo_flow(30, excl, [F.FlowGroup("LB", 5, 5, 6), F.FlowGroup("L", 20, 19, 10)])
+
+
+def test_christie_flow_counts_by_hand():
+    validated = pd.DataFrame({
+        "patient_id": [f"C{i}" for i in range(6)],
+        "primary_site": pd.array([8, 8, 1, 1, 10, 8], dtype="Int64"),  # 8 = lung, 1 = GEP, 10 = unknown
+        "grade": pd.array([3, 3, 3, 1, pd.NA, 2], dtype="Int64"),
+        "date_nen_diagnosis": pd.to_datetime(["2010-01-01", "2001-01-01", "2010-01-01", "2019-01-01",
+                                              "2012-01-01", "2005-05-05"]),
+    })
+    # by hand: C1 and C3 outside 2002-04-01..2018-03-31; C0 lung G3 within it; eligible C2, C4, C5
+    derived = pd.DataFrame({"patient_id": ["C2", "C4", "C5"], "has_bm": pd.array([True, False, True], dtype="boolean")})
+    settings = {
+        "eligibility": {"diagnosis_from": "2002-04-01", "diagnosis_to": "2018-03-31",
+                        "exclude": [{"primary_group": "lung", "grade": 3}]},
+        "derivation": {"primary_group": {"GEP": [1], "lung": [8], "unknown": [10], "other": [9]}},
+    }
+    n, excl, n_eligible, n_bm = F.christie_flow_counts(validated, derived, settings)
+    assert (n, n_eligible, n_bm) == (6, 3, 2)
+    assert excl == [("diagnosed outside the study period", 2), ("G3 lung NEN", 1)]
+    with pytest.raises(F.FigureInputError, match="rerun the derivation"):
+        F.christie_flow_counts(validated, derived.iloc[:2], settings)
+
+
+def test_flow_counts_from_tables_follow_the_derivation_rules():
+    validated = pd.DataFrame({
+        "patient_id": [f"M{i}" for i in range(7)],
+        "extrahepatic": pd.array([1, 0, 0, 3, 0, 2, 0], dtype="Int64"),
+        "date_resection": pd.to_datetime(["2000-01-01", "2000-01-01", "1980-01-01", "2000-01-01",
+                                          "2001-01-01", "1985-05-05", "2002-01-01"]),
+    })
+    # by hand: M3 (code 3) in neither group; M2 and M5 outside 1989-2015; LB = {M0}, L = {M1, M4, M6}
+    derived = pd.DataFrame({"patient_id": ["M0", "M1", "M4", "M6"], "group": ["LB", "L", "L", "L"]})
+    scores = pd.DataFrame({"patient_id": ["M0", "M1", "M4"], "group": ["LB", "L", "L"]})
+    matched = pd.DataFrame({"patient_id": ["M0", "M4"], "group": ["LB", "L"]})
+    settings = {"groups": {"LB": [1, 2], "L": [0]}, "period": {"from": "1989-01-01", "to": "2015-08-31"},
+                "matching": {"treated_group": "LB", "control_group": "L"}}
+    n, excl, groups = F.mayo_flow_counts(validated, derived, scores, matched, settings, {"LB": "Bone"})
+    assert n == 7 and excl == [("other extrahepatic disease", 1), ("outside the study period", 2)]
+    assert groups == [F.FlowGroup("Bone", 1, 1, 1), F.FlowGroup("L", 3, 2, 1)]
+    with pytest.raises(F.FigureInputError, match="rerun the derivation"):
+        F.mayo_flow_counts(validated, derived.iloc[:3], scores, matched, settings, {})
+
+
+# ----------------------------------------------------------------------------------------------
+# Bars (Study A management)
+# ----------------------------------------------------------------------------------------------
+
+
+def test_bar_counts_by_hand_with_both_denominators():
+    frame = pd.DataFrame({
+        "patient_id": list("abcde"),
+        "ever": [True, True, True, False, False],
+        "pain": pd.array([True, True, False, pd.NA, pd.NA], dtype="boolean"),  # NA outside the ever symptomatic
+        "rt": [True, False, False, False, True],
+    })
+    items = [F.BarItem("pain", "Pain", "Symptoms", "ever"), F.BarItem("rt", "Radiotherapy", "Management")]
+    counts = F.bar_counts(frame, items)
+    assert counts[["n", "denominator"]].values.tolist() == [[2, 3], [2, 5]]
+    assert counts["percent"].tolist() == pytest.approx([200 / 3, 40.0])
+    note = F.denominator_note(counts, {"all": "patients with BMs", "ever": "ever symptomatic"})
+    assert "5 patients with BMs" in note and "pain: 3 ever symptomatic" in note
+    fig = F.plot_bars(counts, STYLE, xlabel="Patients (%)", note=note)
+    widths = [p.get_width() for p in fig.axes[0].patches if p.get_gid() == "bars"]
+    assert widths == pytest.approx([200 / 3, 40.0])
+    assert "2/3 (67%)" in _texts(fig) and "2/5 (40%)" in _texts(fig)
+    with pytest.raises(F.FigureInputError, match="'pain' missing for patient\\(s\\) d, e"):
+        F.bar_counts(frame, [F.BarItem("pain", "Pain", "Symptoms")])
+
+
+# ----------------------------------------------------------------------------------------------
+# Propensity scores, Love plot, forest plot
+# ----------------------------------------------------------------------------------------------
+
+
+def test_ps_distribution_bars_are_percent_of_each_group_by_hand():
+    scores = _scores()
+    fig = F.plot_ps_distribution(scores, STYLE, treated=("LB", "LB"), control=("L", "L"), bins=2)
+    before, after = fig.axes[0], fig.axes[1]
+    # bins over [-3, 0.5]: edges -3, -1.25, 0.5. Before: LB 0 / 2 and L {-3, -1.5, -2} / 6 in the first bin.
+    heights = lambda ax, gid: [p.get_height() for p in ax.patches if p.get_gid() == gid]  # noqa: E731
+    assert heights(before, "ps-LB") == pytest.approx([0.0, 100.0])
+    assert heights(before, "ps-L") == pytest.approx([-50.0, -50.0])
+    # after matching: L matched are 0.0, -1.0, -0.2 (all in the second bin)
+    assert heights(after, "ps-L") == pytest.approx([0.0, -100.0])
+    assert "After matching (LB n = 2; L n = 3)" in _texts(fig) and "Before matching (LB n = 2; L n = 6)" in _texts(fig)
+
+
+def test_love_plot_points_equal_input_smds():
+    bal = _balance()
+    fig = F.plot_love(bal, STYLE, labels=["Age (years)", "Sex", "Year of resection"])
+    ax = fig.axes[0]
+    before, after = _lines(fig, "smd-before")[0], _lines(fig, "smd-after")[0]
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    by_label = {"Age (years)": "age_years", "Sex": "sex", "Year of resection": "year_of_resection"}
+    assert names[0] == "Year of resection"  # largest |SMD| before matching (0.42) first
+    for i, name in enumerate(names):
+        row = bal.loc[bal["covariate"] == by_label[name]].iloc[0]
+        assert before.get_xdata()[i] == row["smd_before"]
+        assert after.get_xdata()[i] == row["smd_after"]
+        assert before.get_ydata()[i] == after.get_ydata()[i] == i
+    refs = sorted(ln.get_xdata()[0] for ln in ax.get_lines() if ln.get_linestyle() == "--")
+    assert refs == [-0.1, 0.1]
+
+
+def test_love_plot_uses_label_column_per_row_and_marks_infinite_smd():
+    bal = pd.DataFrame({
+        "label": ["Sex: female", "Sex: male", "Grade 1-2"], "covariate": ["sex", "sex", "grade_g12"],
+        "level": ["female", "male", "1"], "smd_before": [0.3, -0.3, float("inf")], "smd_after": [0.05, -0.05, 0.0],
+    })
+    fig = F.plot_love(bal, STYLE)
+    names = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert names == ["Grade 1-2", "Sex: female", "Sex: male"]
+    (inf_marker,) = _lines(fig, "smd-infinite")
+    assert inf_marker.get_marker() == ">" and inf_marker.get_xdata()[0] == fig.axes[0].get_xlim()[1]
+
+
+def test_covariate_labels_from_codebook_including_levels_and_dummy_terms():
+    class V:
+        def __init__(self, label, unit=None):
+            self.label, self.unit = label, unit
+
+    class CB:
+        variables = {"sex": V("Sex")}
+        derived = {"age_years": V("Age at hepatic resection", "years"), "primary_group": V("Primary tumour group"),
+                   "grade_g12": V("Grade 1-2")}
+
+    bal = pd.DataFrame({"covariate": ["age_years", "primary_group[T.pancreas]", "sex=female", "mystery", "grade_g12"],
+                        "level": ["", None, None, None, "1"]})
+    assert F.covariate_labels(bal, CB()) == [
+        "Age at hepatic resection (years)", "Primary tumour group: pancreas", "Sex: female", "mystery", "Grade 1-2",
+    ]
+    bal2 = pd.DataFrame({"covariate": ["primary_group", "primary_group"], "level": ["GI", "pancreas"]})
+    assert F.covariate_labels(bal2, CB()) == ["Primary tumour group: GI", "Primary tumour group: pancreas"]
+    assert F.covariate_labels(bal2.assign(label=["a", "b"]), CB()) == ["a", "b"]
+
+
+def test_forest_plot_points_text_and_log_axis():
+    eff = _effects()
+    fig = F.plot_forest(eff, STYLE)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    (points,) = _lines(fig, "forest-hr")
+    assert list(points.get_xdata()) == [1.9, 2.2, 1.5]
+    texts = [t.get_text() for t in fig.axes[1].texts if t.get_gid() == "forest-text"]
+    assert texts == ["1.90 (1.10\u20133.30)", "2.20 (1.20\u20134.10)", "1.50 (0.70\u20133.20)"]
+    assert any(ln.get_xdata()[0] == 1.0 for ln in ax.get_lines())  # HR = 1 reference line
+    lo, hi = ax.get_xlim()
+    assert lo <= 0.7 and hi >= 4.1
+    bad = eff.assign(lower=[1.1, 0.0, 0.7])
+    with pytest.raises(F.FigureInputError, match="Cox, adjusted"):
+        F.plot_forest(bad, STYLE)
+
+
+def test_forest_plot_sections_put_headers_above_their_rows():
+    eff = _effects().assign(analysis=["cox_unadjusted", "cox_adjusted", "sensitivity"])
+    fig = F.plot_forest(eff, STYLE, sections={"sensitivity": "Sensitivity", "*": "Main"})
+    ax = fig.axes[0]
+    headers = [(t.get_text(), t.xy[1]) for t in ax.texts if t.get_gid() == "forest-section"]
+    assert [h for h, _ in headers] == ["Main", "Sensitivity"]
+    (points,) = _lines(fig, "forest-hr")
+    rows = list(points.get_ydata())
+    assert headers[0][1] < rows[0] < rows[1] < headers[1][1] < rows[2]  # top to bottom: header, its rows, ...
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Cox, unadjusted", "Cox, adjusted",
+                                                            "Inverse probability\nweighting"]
+    assert F.overlapping_texts(fig) == [] and F.outside_figure(fig) == []
+
+
+# ----------------------------------------------------------------------------------------------
+# Helpers
+# ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("p", "text"), [
+    (0.03, "p = 0.03"), (0.0004, "p < 0.001"), (0.0049, "p = 0.005"), (0.049, "p = 0.05"),
+    (0.42, "p = 0.42"), (0.125, "p = 0.13"), (None, "p not available"),
+])
+def test_format_p_matches_the_text_rule(p, text):
+    assert F.format_p(p) == text
+
+
+def test_format_number_rounds_half_up_and_marks_not_reached():
+    assert F.format_number(14.05) == "14.1"  # binary 14.05 is 14.0500000000000007
+    assert F.format_number(2.25) == "2.3"
+    assert F.format_number(None) == "NR"
+
+
+def test_select_rows_checks_missing_only_within_earlier_filters():
+    frame = pd.DataFrame({"patient_id": ["a", "b", "c"], "has_bm": [True, True, False],
+                          "with_other": pd.array([False, True, pd.NA], dtype="boolean")})
+    out = F.select_rows(frame, {"has_bm": True, "with_other": False}, "t")
+    assert out["patient_id"].tolist() == ["a"]
+    with pytest.raises(F.FigureInputError, match="patient\\(s\\) c"):
+        F.select_rows(frame, {"with_other": False}, "t")
