@@ -472,3 +472,29 @@ def test_cox_weights_solve_the_weighted_score_equation():
     assert weighted.terms["coef"].iloc[0] == pytest.approx(brentq(score, -5, 5, xtol=1e-12), abs=1e-6)
     with pytest.raises(SurvivalInputError, match="weights need Efron"):
         cox(frame, "t", "e", ["x"], ties="breslow", robust=True, weights_col="w")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_native_loglog_ci_and_logrank_equal_lifelines(seed):
+    """The workflow's own log(-log) median CI and log-rank agree with lifelines on random data with ties."""
+    from lifelines import KaplanMeierFitter
+    from lifelines.statistics import logrank_test, multivariate_logrank_test
+    from lifelines.utils import median_survival_times
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(8, 120))
+    t = np.round(rng.exponential(10, n), int(rng.integers(0, 2)))  # rounding makes ties
+    e = rng.random(n) < rng.uniform(0.4, 1.0)
+    g = rng.choice(["a", "b", "c"][: int(rng.integers(2, 4))], n)
+    kmf = KaplanMeierFitter(alpha=0.05).fit(t, e)
+    ref = median_survival_times(kmf.confidence_interval_).iloc[0].to_numpy(dtype=float)
+    ours = [np.inf if x is None else x for x in loglog_median_ci(t, e)]
+    assert ours == pytest.approx(list(ref))
+    res = logrank(t, e, g)
+    if len(set(g)) == 2:
+        a, b = sorted(set(g))
+        lref = logrank_test(t[g == a], t[g == b], e[g == a], e[g == b])
+    else:
+        lref = multivariate_logrank_test(t, g, e)
+    assert res.chi2 == pytest.approx(lref.test_statistic, rel=1e-9, abs=1e-12)
+    assert res.p == pytest.approx(lref.p_value, rel=1e-9, abs=1e-15)

@@ -193,8 +193,6 @@ def spss_median_ci(durations: Any, events: Any, level: float = 0.95) -> SpssMedi
     (``se``/``lower``/``upper`` None, the reason in ``note``): nothing is invented.
     """
     _check_level(level)
-    from scipy.stats import norm
-
     table = km_table(durations, events)
     ev = _event_rows(table)
     median = _median_first(table)
@@ -219,7 +217,7 @@ def spss_median_ci(durations: Any, events: Any, level: float = 0.95) -> SpssMedi
                             note="no SE: Greenwood SE of S(median) undefined (S = 0)", **common)
     f_hat = (s_u - s_l) / (l_hat - u_hat)
     se = se_s / f_hat
-    z = float(norm.ppf((1.0 + level) / 2.0))
+    z = _normal_quantile(level)
     return SpssMedianCI(median, se, median - z * se, median + z * se, level, f_hat=f_hat, **common)
 
 
@@ -266,22 +264,51 @@ def _finite_or_none(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
 
-def loglog_median_ci(durations: Any, events: Any, level: float = 0.95) -> tuple[float | None, float | None]:
-    """Brookmeyer-Crowley median CI from lifelines' log(-log) ("exponential Greenwood") pointwise band.
+def _normal_quantile(level: float) -> float:
+    from statistics import NormalDist
 
-    lifelines' band: S(t)^exp(+-z * sqrt(sum d/(n(n-d))) / log S(t)); the lower (upper) limit of the
-    median is the first time the lower (upper) band is <= 0.5 (lifelines.utils.median_survival_times
-    on KaplanMeierFitter.confidence_interval_). A limit the band never reaches is None (not reached).
+    return NormalDist().inv_cdf((1.0 + level) / 2.0)
+
+
+def loglog_band(table: pd.DataFrame, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise log(-log) ("exponential Greenwood") band of S(t) at each row of a KM table.
+
+    lower/upper = exp(-exp(log(-log S) +- z sqrt(sum d/(n(n-d))) / log S)), as lifelines'
+    KaplanMeierFitter.confidence_interval_; where S = 1 the band is (1, 1), where S = 0 it is (0, 0).
+    """
+    z = _normal_quantile(level)
+    s = table["S"].to_numpy(dtype=float)
+    v = table["variance_sum"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_s = np.log(s)
+        shift = z * np.sqrt(v) / log_s
+        lower = np.exp(-np.exp(np.log(-log_s) - shift))
+        upper = np.exp(-np.exp(np.log(-log_s) + shift))
+    lower = np.where(s >= 1.0, 1.0, np.where(s <= 0.0, 0.0, lower))
+    upper = np.where(s >= 1.0, 1.0, np.where(s <= 0.0, 0.0, upper))
+    return np.nan_to_num(lower, nan=0.0), np.nan_to_num(upper, nan=0.0)
+
+
+def loglog_median_ci(durations: Any, events: Any, level: float = 0.95) -> tuple[float | None, float | None]:
+    """Brookmeyer-Crowley median CI: the first times the log(-log) band of S(t) reaches 0.5.
+
+    The band is lifelines' exponential Greenwood band (``loglog_band``); the lower (upper) limit of
+    the median is the first time the lower (upper) band is <= 0.5, exactly what
+    ``lifelines.utils.median_survival_times(kmf.confidence_interval_)`` returns (tested against it).
+    A limit the band never reaches is None (not reached). Computed here, without importing
+    lifelines, because the import alone costs more than a second in every workflow job.
     """
     _check_level(level)
-    from lifelines import KaplanMeierFitter
-    from lifelines.utils import median_survival_times
+    table = km_table(durations, events)
+    lower, upper = loglog_band(table, level)
+    times = table["time"].to_numpy(dtype=float)
 
-    t, e = _as_arrays(durations, events)
-    kmf = KaplanMeierFitter(alpha=1.0 - level).fit(t, e)
-    limits = median_survival_times(kmf.confidence_interval_)
-    lower, upper = float(limits.iloc[0, 0]), float(limits.iloc[0, 1])
-    return _finite_or_none(lower), _finite_or_none(upper)
+    def first_at_or_below_half(band: np.ndarray) -> float | None:
+        hit = np.flatnonzero(band <= 0.5)
+        return float(times[hit[0]]) if hit.size else None
+
+    # the lower band reaches 0.5 first: it gives the lower limit of the median
+    return first_at_or_below_half(lower), first_at_or_below_half(upper)
 
 
 def at_risk_counts(durations: Any, times: Sequence[float]) -> dict[float, int]:
@@ -352,41 +379,64 @@ def _group_labels(groups: Any, n: int) -> pd.Series:
     return g
 
 
+def _risk_sets(t: np.ndarray, e: np.ndarray, codes: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """At each distinct event time: number at risk and number of events per group, in O(n log n)."""
+    times, inverse = np.unique(t, return_inverse=True)
+    at_time = np.zeros((times.size, k))
+    dead = np.zeros((times.size, k))
+    np.add.at(at_time, (inverse, codes), 1.0)
+    np.add.at(dead, (inverse, codes), e.astype(float))
+    at_risk = at_time[::-1].cumsum(axis=0)[::-1]
+    keep = dead.sum(axis=1) > 0
+    return at_risk[keep], dead[keep]
+
+
+def _levels(g: pd.Series) -> list[Any]:
+    if isinstance(g.dtype, pd.CategoricalDtype):
+        return list(g.cat.categories[g.cat.categories.isin(g.unique())])
+    return sorted(g.unique(), key=str)
+
+
 def observed_expected(durations: Any, events: Any, groups: Any) -> pd.DataFrame:
     """Observed and expected (under equal hazards) events per group, summed over distinct event times."""
     t, e = _as_arrays(durations, events, what="log-rank")
     g = _group_labels(groups, t.size)
-    levels = sorted(g.unique(), key=str) if not isinstance(g.dtype, pd.CategoricalDtype) else list(
-        g.cat.categories[g.cat.categories.isin(g.unique())])
-    event_times = np.unique(t[e])
-    at_risk_all = (t[None, :] >= event_times[:, None]).sum(1)
-    dead_all = ((t[None, :] == event_times[:, None]) & e[None, :]).sum(1)
-    rows = []
-    for lev in levels:
-        m = (g == lev).to_numpy()
-        n_g = (t[m][None, :] >= event_times[:, None]).sum(1)
-        rows.append({"group": lev, "n": int(m.sum()), "observed": int(e[m].sum()),
-                     "expected": float(np.sum(dead_all * n_g / at_risk_all))})
-    return pd.DataFrame(rows)
+    levels = _levels(g)
+    codes = pd.Categorical(g, categories=levels).codes
+    n_jt, d_jt = _risk_sets(t, e, codes, len(levels))
+    expected = (d_jt.sum(1, keepdims=True) * n_jt / n_jt.sum(1, keepdims=True)).sum(0)
+    return pd.DataFrame({"group": levels, "n": np.bincount(codes, minlength=len(levels)).astype(int),
+                         "observed": d_jt.sum(0).astype(int), "expected": expected})
 
 
 def logrank(durations: Any, events: Any, groups: Any) -> LogRankResult:
-    """Log-rank (Mantel-Cox) test of equal survival across two or more groups (what SPSS/Stata print)."""
-    from lifelines.statistics import logrank_test, multivariate_logrank_test
+    """Log-rank (Mantel-Cox) test of equal survival across two or more groups (what SPSS/Stata print).
+
+    chi2 = (O - E)' V^- (O - E) over the first k-1 groups, with the hypergeometric covariance
+    V_jl = sum_t d (n - d) / (n - 1) * (n_j / n) (delta_jl - n_l / n); df = k - 1. Computed in
+    O(n log n) here (tested against lifelines' logrank_test and multivariate_logrank_test).
+    """
+    from scipy.special import chdtrc
 
     t, e = _as_arrays(durations, events, what="log-rank")
     g = _group_labels(groups, t.size)
-    oe = observed_expected(t, e, g)
-    if g.nunique() == 2:
-        a, b = oe["group"].iloc[0], oe["group"].iloc[1]
-        ma, mb = (g == a).to_numpy(), (g == b).to_numpy()
-        res = logrank_test(t[ma], t[mb], e[ma], e[mb])
-        impl = "lifelines.statistics.logrank_test"
-    else:
-        res = multivariate_logrank_test(t, g.astype(str).to_numpy(), e)
-        impl = "lifelines.statistics.multivariate_logrank_test"
-    return LogRankResult(chi2=float(res.test_statistic), df=int(res.degrees_of_freedom),
-                         p=float(res.p_value), groups=oe, implementation=impl)
+    levels = _levels(g)
+    if len(levels) < 2:
+        raise SurvivalInputError(f"log-rank: need at least two groups, got {levels}")
+    codes = pd.Categorical(g, categories=levels).codes
+    n_jt, d_jt = _risk_sets(t, e, codes, len(levels))
+    n_t, d_t = n_jt.sum(1), d_jt.sum(1)
+    frac = n_jt / n_t[:, None]
+    o_minus_e = (d_jt - d_t[:, None] * frac).sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(n_t > 1, d_t * (n_t - d_t) / (n_t - 1), 0.0)
+    cov = np.diag((w[:, None] * frac).sum(0)) - np.einsum("t,tj,tl->jl", w, frac, frac)
+    k = len(levels) - 1
+    stat = float(o_minus_e[:k] @ np.linalg.solve(cov[:k, :k], o_minus_e[:k]))
+    oe = pd.DataFrame({"group": levels, "n": np.bincount(codes, minlength=len(levels)).astype(int),
+                       "observed": d_jt.sum(0).astype(int), "expected": (d_t[:, None] * frac).sum(0)})
+    return LogRankResult(chi2=stat, df=k, p=float(chdtrc(k, stat)), groups=oe,
+                         implementation="nenbone (hypergeometric variance, as lifelines and R survdiff)")
 
 
 # ----------------------------------------------------------------------------------------------
