@@ -10,6 +10,7 @@ min_version("9.0")
 
 configfile: "config/config.yaml"
 configfile: "config/analysis.yaml"
+configfile: "config/figures.yaml"
 
 
 validate(config, "config/schema.yaml")
@@ -29,9 +30,15 @@ include: "rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         "results/reproduction/checks.csv",
         "results/supplement/supplement.html",
         "results/supplement/supplement.pdf",
         FIGURE_FILES,
-    default_target: True
+
+
+onsuccess:
+    from nenbone.provenance import collect_rule_times
+
+    collect_rule_times("results/benchmarks", "results/provenance/rule_times.tsv")

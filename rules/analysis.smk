@@ -15,14 +15,16 @@ rule analyse_christie:
             f"{TABLE_DIR}/christie_",
             *[f"{t}.{ext}" for t in CHRISTIE_TABLES for ext in ("csv", "md")],
         ),
+    log:
+        "results/logs/analyse_christie.log",
+    benchmark:
+        "results/benchmarks/analyse_christie.tsv"
     params:
         plan=config["plans"]["christie"],
         numbers=config["numbers"]["christie"],
         analysis=config["analysis"],
         disclosure=config["disclosure"],
         table_dir=lambda w, output: os.path.dirname(output.tables[0]),
-    log:
-        "results/logs/analyse_christie.log",
     script:
         "../scripts/analyse_christie.py"
 
@@ -37,15 +39,25 @@ rule match:
         scores="results/matched/mayo_scores.parquet",
         balance="results/matched/mayo_balance.csv",
         summary="results/matched/mayo_matching.json",
-    params:
-        matching=config["mayo"]["matching"],
     log:
         "results/logs/match.log",
+    benchmark:
+        "results/benchmarks/match.tsv"
+    params:
+        matching=config["mayo"]["matching"],
     script:
         "../scripts/match.py"
 
 
-MAYO_TABLES = ["baseline", "bone", "survival", "major_resection", "cox", "sensitivity", "balance"]
+MAYO_TABLES = [
+    "baseline",
+    "bone",
+    "survival",
+    "major_resection",
+    "cox",
+    "sensitivity",
+    "balance",
+]
 
 
 rule analyse_mayo:
@@ -63,6 +75,10 @@ rule analyse_mayo:
             f"{TABLE_DIR}/mayo_",
             *[f"{t}.{ext}" for t in MAYO_TABLES for ext in ("csv", "md")],
         ),
+    log:
+        "results/logs/analyse_mayo.log",
+    benchmark:
+        "results/benchmarks/analyse_mayo.tsv"
     params:
         plan=config["plans"]["mayo"],
         numbers=config["numbers"]["mayo"],
@@ -71,7 +87,5 @@ rule analyse_mayo:
         matching=config["mayo"]["matching"],
         sensitivity=config["mayo"]["sensitivity"],
         table_dir=lambda w, output: os.path.dirname(output.tables[0]),
-    log:
-        "results/logs/analyse_mayo.log",
     script:
         "../scripts/analyse_mayo.py"

@@ -15,6 +15,63 @@ def hashed_inputs(wildcards):
     """Files the results depend on that no job makes (raw exports, codebooks, config, published numbers)."""
     files = [config["studies"][s]["input"] for s in STUDIES]
     files += [config["studies"][s]["codebook"] for s in STUDIES]
-    files += ["config/config.yaml", "config/analysis.yaml", "config/schema.yaml"]
+    files += [
+        "config/config.yaml",
+        "config/analysis.yaml",
+        "config/figures.yaml",
+        "config/schema.yaml",
+    ]
     files += expand("resources/published/{study}.yaml", study=STUDIES)
     return sorted(set(files))
+
+
+# Figures (rules/figures.smk)
+
+
+def km_inputs(wildcards):
+    """The derived table of the figure's study; for the matched cohort also the match list."""
+    spec = config["figure_specs"]["km"][wildcards.analysis]
+    files = {"derived": f"results/derived/{spec['study']}.parquet"}
+    if spec.get("cohort") == "matched":
+        files["matched"] = f"results/matched/{spec['study']}_matched.parquet"
+    return files
+
+
+def km_plan(wildcards):
+    """The figure's survival plan from config/analysis.yaml; a missing plan is a config error."""
+    spec = config["figure_specs"]["km"][wildcards.analysis]
+    plans = config.get("plans", {}).get(spec["study"], {}).get("survival", [])
+    found = [p for p in plans if p["name"] == spec["plan"]]
+    if len(found) != 1:
+        raise WorkflowError(
+            f"figure '{wildcards.analysis}': config plans.{spec['study']}.survival has "
+            f"{len(found)} plan(s) named '{spec['plan']}' (need exactly one)"
+        )
+    return found[0]
+
+
+def km_category(wildcards):
+    return config["figure_specs"]["category"][
+        config["figure_specs"]["km"][wildcards.analysis]["study"]
+    ]
+
+
+def flow_inputs(wildcards):
+    """Screened (validated) and eligible (derived) rows; Study B also who entered the model and who was matched."""
+    files = {
+        "validated": f"results/validated/{wildcards.study}.parquet",
+        "derived": f"results/derived/{wildcards.study}.parquet",
+    }
+    if wildcards.study == "mayo":
+        files["scores"] = "results/matched/mayo_scores.parquet"
+        files["matched"] = "results/matched/mayo_matched.parquet"
+    return files
+
+
+def flow_settings(wildcards):
+    """Only the config the flow counts depend on (eligibility or groups, period and matching)."""
+    keys = {
+        "christie": ["eligibility", "derivation"],
+        "mayo": ["groups", "period", "matching"],
+    }
+    return {k: config[wildcards.study][k] for k in keys[wildcards.study]}

@@ -7,13 +7,15 @@ rule synthetic_cohort:
         codebook=study_codebook,
     output:
         "resources/synthetic/{study}.{ext}",
+    log:
+        "results/logs/synthetic_cohort/{study}.{ext}.log",
+    benchmark:
+        "results/benchmarks/synthetic_cohort/{study}.{ext}.tsv"
+    wildcard_constraints:
+        ext="sav|dta",
     params:
         settings=lambda w: config["synthetic"][w.study],
         study_config=lambda w: config[w.study],
-    log:
-        "results/logs/synthetic_cohort/{study}.{ext}.log",
-    wildcard_constraints:
-        ext="sav|dta",
     script:
         "../scripts/synthetic_cohort.py"
 
@@ -27,6 +29,8 @@ rule ingest:
         meta="results/ingested/{study}.meta.json",
     log:
         "results/logs/ingest/{study}.log",
+    benchmark:
+        "results/benchmarks/ingest/{study}.tsv"
     script:
         "../scripts/ingest.py"
 
@@ -42,6 +46,8 @@ rule validate:
         report="results/validated/{study}.report.json",
     log:
         "results/logs/validate/{study}.log",
+    benchmark:
+        "results/benchmarks/validate/{study}.tsv"
     script:
         "../scripts/validate.py"
 
@@ -52,10 +58,12 @@ rule derive:
         table="results/validated/{study}.parquet",
     output:
         table="results/derived/{study}.parquet",
+    log:
+        "results/logs/derive/{study}.log",
+    benchmark:
+        "results/benchmarks/derive/{study}.tsv"
     params:
         settings=lambda w: config[w.study],
         days_per_month=config["days_per_month"],
-    log:
-        "results/logs/derive/{study}.log",
     script:
         "../scripts/derive.py"

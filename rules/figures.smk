@@ -3,186 +3,21 @@
 # Each figure is written twice: PNG at config figures.dpi (web, report) and PDF (print).
 # `FIGURE_FILES` lists every output, for `rule all` and the supplement.
 
-FIGURE_CATEGORY = {"christie": "Study A", "mayo": "Study B"}
+FIGURE_SPECS = config["figure_specs"]
+KM_FIGURES = FIGURE_SPECS["km"]
+FIGURE_CATEGORY = FIGURE_SPECS["category"]
 
-# Kaplan-Meier figures: each draws one survival plan of config/analysis.yaml (plans.<study>.survival,
-# by name), computed exactly as the analysis computes it; only the presentation is set here.
-# `display`: text per curve (group level, or "all" for a single curve).
-KM_FIGURES = {
-    "christie_os_from_bm": {
-        "study": "christie",
-        "plan": "os_from_bm",
-        "cohort": "derived",
-        "display": {"all": "Patients with BMs"},
-        "xlabel": "Time since identification of BMs (months)",
-        "ylabel": "Overall survival (probability)",
-        "median_ci": "spss",
-        "show_ci": True,
-    },
-    "christie_os_from_symptoms": {
-        "study": "christie",
-        "plan": "os_from_symptoms",
-        "cohort": "derived",
-        "display": {"all": "Symptomatic, onset recorded"},
-        "xlabel": "Time since onset of BM-related symptoms (months)",
-        "ylabel": "Overall survival (probability)",
-        "median_ci": "spss",
-        "show_ci": True,
-    },
-    "christie_time_to_bm": {
-        "study": "christie",
-        "plan": "time_to_bm",
-        "cohort": "derived",
-        "display": {"all": "Metachronous BMs"},
-        "xlabel": "Time since first distant metastasis (months)",
-        "ylabel": "Proportion without BMs",
-        "median_ci": "spss",
-        "show_ci": True,
-    },
-    "mayo_os_by_group": {
-        "study": "mayo",
-        "plan": "os",
-        "cohort": "matched",
-        "display": {"LB": "HRmNET/LB (liver + bone)", "L": "HRmNET/L (liver only)"},
-        "xlabel": "Time since hepatic resection (months)",
-        "ylabel": "Overall survival (probability)",
-        "median_ci": "loglog",
-        "show_ci": False,
-    },
-    "mayo_os_lb_by_primary": {
-        "study": "mayo",
-        "plan": "os_lb_by_primary",
-        "cohort": "matched",
-        "display": {"GI": "GI NET", "pancreas": "Pancreatic NET"},
-        "xlabel": "Time since hepatic resection (months)",
-        "ylabel": "Overall survival (probability)",
-        "median_ci": "loglog",
-        "show_ci": False,
-    },
-}
-
-
-# Study A symptoms and management: boolean derived columns, in drawing order. "config" = the
-# denominator chosen by christie.derivation.symptom_percent_denominator; "all" = all with BMs.
-MANAGEMENT_ITEMS = [
-    {
-        "column": "bm_symptoms_at_dx",
-        "label": "Symptoms at BM diagnosis",
-        "section": "Symptoms",
-        "denominator": "all",
-    },
-    {
-        "column": "bm_symptoms_ever",
-        "label": "Symptoms at any time",
-        "section": "Symptoms",
-        "denominator": "all",
-    },
-    {
-        "column": "pain_or_hypercalcaemia",
-        "label": "Pain or hypercalcaemia",
-        "section": "Symptoms",
-        "denominator": "config",
-    },
-    {
-        "column": "sre",
-        "label": "Skeletal-related event",
-        "section": "Symptoms",
-        "denominator": "config",
-    },
-    {
-        "column": "tx_analgesia",
-        "label": "Analgesia",
-        "section": "Management",
-        "denominator": "all",
-    },
-    {
-        "column": "tx_radiotherapy",
-        "label": "Radiotherapy",
-        "section": "Management",
-        "denominator": "all",
-    },
-    {
-        "column": "tx_bisphosphonate",
-        "label": "Bisphosphonates",
-        "section": "Management",
-        "denominator": "all",
-    },
-    {
-        "column": "tx_surgery",
-        "label": "Surgery",
-        "section": "Management",
-        "denominator": "all",
-    },
+FIGURE_NAMES = [
+    *(f"km_{analysis}" for analysis in sorted(KM_FIGURES)),
+    *(f"flow_{study}" for study in STUDIES),
+    "christie_management",
+    "mayo_ps_distribution",
+    "mayo_love",
+    "mayo_forest",
 ]
-SYMPTOM_DENOMINATOR_COLUMN = {"all_bm": "all", "ever_symptomatic": "bm_symptoms_ever"}
-
-MAYO_GROUP_LABELS = {"LB": "HRmNET/LB (liver + bone)", "L": "HRmNET/L (liver only)"}
-
-FIGURE_FILES = (
-    expand(
-        "results/figures/km_{analysis}.{ext}",
-        analysis=sorted(KM_FIGURES),
-        ext=["png", "pdf"],
-    )
-    + expand("results/figures/flow_{study}.{ext}", study=STUDIES, ext=["png", "pdf"])
-    + expand(
-        "results/figures/{name}.{ext}",
-        name=[
-            "christie_management",
-            "mayo_ps_distribution",
-            "mayo_love",
-            "mayo_forest",
-        ],
-        ext=["png", "pdf"],
-    )
+FIGURE_FILES = expand(
+    "results/figures/{name}.{ext}", name=FIGURE_NAMES, ext=["png", "pdf"]
 )
-
-
-def km_inputs(wildcards):
-    """The derived table of the figure's study; for the matched cohort also the match list."""
-    spec = KM_FIGURES[wildcards.analysis]
-    files = {"derived": f"results/derived/{spec['study']}.parquet"}
-    if spec.get("cohort") == "matched":
-        files["matched"] = f"results/matched/{spec['study']}_matched.parquet"
-    return files
-
-
-def km_plan(wildcards):
-    """The figure's survival plan from config/analysis.yaml; a missing plan is a config error."""
-    spec = KM_FIGURES[wildcards.analysis]
-    plans = config.get("plans", {}).get(spec["study"], {}).get("survival", [])
-    found = [p for p in plans if p["name"] == spec["plan"]]
-    if len(found) != 1:
-        raise WorkflowError(
-            f"figure '{wildcards.analysis}': config plans.{spec['study']}.survival has "
-            f"{len(found)} plan(s) named '{spec['plan']}' (need exactly one)"
-        )
-    return found[0]
-
-
-def km_category(wildcards):
-    return FIGURE_CATEGORY[KM_FIGURES[wildcards.analysis]["study"]]
-
-
-def flow_inputs(wildcards):
-    """Screened (validated) and eligible (derived) rows; Study B also who entered the model and who was matched."""
-    files = {
-        "validated": f"results/validated/{wildcards.study}.parquet",
-        "derived": f"results/derived/{wildcards.study}.parquet",
-    }
-    if wildcards.study == "mayo":
-        files["scores"] = "results/matched/mayo_scores.parquet"
-        files["matched"] = "results/matched/mayo_matched.parquet"
-    return files
-
-
-def flow_settings(wildcards):
-    """Only the config the flow counts depend on (eligibility or groups, period and matching)."""
-    keys = {
-        "christie": ["eligibility", "derivation"],
-        "mayo": ["groups", "period", "matching"],
-    }
-    return {k: config[wildcards.study][k] for k in keys[wildcards.study]}
 
 
 rule figure_km:
@@ -206,6 +41,8 @@ rule figure_km:
         ),
     log:
         "results/logs/figure_km/{analysis}.log",
+    benchmark:
+        "results/benchmarks/figure_km/{analysis}.tsv"
     wildcard_constraints:
         analysis="|".join(sorted(KM_FIGURES)),
     threads: 1
@@ -244,13 +81,15 @@ rule figure_flow:
         ),
     log:
         "results/logs/figure_flow/{study}.log",
+    benchmark:
+        "results/benchmarks/figure_flow/{study}.tsv"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
     params:
         settings=flow_settings,
-        group_labels=MAYO_GROUP_LABELS,
+        group_labels=FIGURE_SPECS["mayo_group_labels"],
         style=config["figures"],
     script:
         "../scripts/figure_flow.py"
@@ -277,13 +116,15 @@ rule figure_management:
         ),
     log:
         "results/logs/figure_management/christie.log",
+    benchmark:
+        "results/benchmarks/figure_management/christie.tsv"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
     params:
-        bar_items=MANAGEMENT_ITEMS,
-        denominator_column=SYMPTOM_DENOMINATOR_COLUMN[
+        bar_items=FIGURE_SPECS["management_items"],
+        denominator_column=FIGURE_SPECS["symptom_denominator_column"][
             config["christie"]["derivation"]["symptom_percent_denominator"]
         ],
         denominator=config["christie"]["derivation"]["symptom_percent_denominator"],
@@ -315,6 +156,8 @@ rule figure_ps_distribution:
         ),
     log:
         "results/logs/figure_ps_distribution/mayo.log",
+    benchmark:
+        "results/benchmarks/figure_ps_distribution/mayo.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -322,7 +165,7 @@ rule figure_ps_distribution:
     params:
         treated=config["mayo"]["matching"]["treated_group"],
         control=config["mayo"]["matching"]["control_group"],
-        group_labels=MAYO_GROUP_LABELS,
+        group_labels=FIGURE_SPECS["mayo_group_labels"],
         style=config["figures"],
     script:
         "../scripts/figure_ps_distribution.py"
@@ -350,6 +193,8 @@ rule figure_love:
         ),
     log:
         "results/logs/figure_love/mayo.log",
+    benchmark:
+        "results/benchmarks/figure_love/mayo.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -386,6 +231,8 @@ rule figure_forest:
         ),
     log:
         "results/logs/figure_forest/mayo.log",
+    benchmark:
+        "results/benchmarks/figure_forest/mayo.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -396,8 +243,8 @@ rule figure_forest:
             config["mayo"]["matching"]["control_group"],
         ),
         favours=[
-            "lower in " + config["mayo"]["matching"]["treated_group"],
-            "higher in " + config["mayo"]["matching"]["treated_group"],
+            f"lower in {config['mayo']['matching']['treated_group']}",
+            f"higher in {config['mayo']['matching']['treated_group']}",
         ],
         sections={
             "sensitivity": "Sensitivity analyses",

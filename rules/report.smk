@@ -8,11 +8,15 @@ rule numbers:
         codebooks=[config["studies"][s]["codebook"] for s in STUDIES],
     output:
         "results/numbers.yml",
-    params:
-        studies=STUDIES,
-        config={k: config[k] for k in ("christie", "mayo", "analysis", "days_per_month")},
     log:
         "results/logs/numbers.log",
+    benchmark:
+        "results/benchmarks/numbers.tsv"
+    params:
+        studies=STUDIES,
+        config={
+            k: config[k] for k in ("christie", "mayo", "analysis", "days_per_month")
+        },
     script:
         "../scripts/numbers.py"
 
@@ -32,6 +36,8 @@ rule reproduction_check:
         summary="results/reproduction/summary.yml",
     log:
         "results/logs/reproduction_check.log",
+    benchmark:
+        "results/benchmarks/reproduction_check.tsv"
     script:
         "../scripts/reproduction_check.py"
 
@@ -44,9 +50,7 @@ rule render_supplement:
         bib="manuscript/references.bib",
         metadata=["results/numbers.yml", "results/reproduction/summary.yml"],
         checks="results/reproduction/checks.md",
-        tables=expand(
-            f"{TABLE_DIR}/christie_{{t}}.md", t=CHRISTIE_TABLES
-        )
+        tables=expand(f"{TABLE_DIR}/christie_{{t}}.md", t=CHRISTIE_TABLES)
         + expand(f"{TABLE_DIR}/mayo_{{t}}.md", t=MAYO_TABLES),
         figures=[f for f in FIGURE_FILES if f.endswith(".png")],
         hashed=hashed_inputs,
@@ -62,12 +66,14 @@ rule render_supplement:
         packages="results/provenance/packages.txt",
         config="results/provenance/config.yaml",
         render_info="results/provenance/render.json",
+    log:
+        "results/logs/render_supplement.log",
+    benchmark:
+        "results/benchmarks/render_supplement.tsv"
     params:
         root=workflow.basedir,
         engine=config["render"]["engine"],
         source_date_epoch=config["render"]["source_date_epoch"],
         config={k: v for k, v in config.items()},
-    log:
-        "results/logs/render_supplement.log",
     script:
         "../scripts/render_supplement.py"

@@ -87,3 +87,27 @@ def provenance_markdown(inputs: dict[str, str], env: dict[str, str], packages: d
         "",
     ]
     return "\n".join(lines)
+
+
+def collect_rule_times(benchmark_dir: str | Path, out_tsv: str | Path) -> int:
+    """Wall time and peak memory of every job (Snakemake benchmark files) in one table.
+
+    Called when a run succeeds; the values vary from run to run, so the file is kept out of the
+    supplement. Returns the number of jobs listed.
+    """
+    rows = []
+    root = Path(benchmark_dir)
+    for path in sorted(root.rglob("*.tsv")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        if len(lines) < 2:
+            continue
+        header, values = lines[0].split("\t"), lines[-1].split("\t")
+        record = dict(zip(header, values))
+        rel = path.relative_to(root)
+        rule = rel.parts[0].removesuffix(".tsv")
+        target = str(Path(*rel.parts[1:])).removesuffix(".tsv") if len(rel.parts) > 1 else ""
+        rows.append(f"{rule}\t{target}\t{record.get('s', '')}\t{record.get('max_rss', '')}")
+    out = Path(out_tsv)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("rule\ttarget\twall_seconds\tmax_rss_mb\n" + "".join(r + "\n" for r in rows), encoding="utf-8")
+    return len(rows)
