@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent
-SKIP_ON_COPY = {".venv", ".git", "results", ".snakemake", ".pytest_cache", "__pycache__", "synthetic", "build"}
+sys.path.insert(0, str(Path(__file__).resolve().parent / "tests"))
 
-
-def copy_workflow(dest: Path) -> Path:
-    """A fresh copy of the project's sources, without results, caches or generated inputs."""
-    shutil.copytree(REPO, dest, ignore=lambda d, names: [n for n in names if n in SKIP_ON_COPY or n.endswith(".egg-info")])
-    return dest
-
-
-def snakemake(root: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run the project's Snakemake on a copy; output captured for the assertion message."""
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--directory", str(root), "--snakefile", str(root / "Snakefile"), *args]
-    return subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=timeout)
+from workflow_support import copy_workflow, snakemake  # noqa: E402
 
 
 @pytest.fixture(scope="session")

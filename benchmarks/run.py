@@ -21,6 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 
 def timed(cmd: list[str], cwd: Path) -> float:
@@ -33,7 +34,7 @@ def timed(cmd: list[str], cwd: Path) -> float:
 
 
 def workflow_times(cores: int = 2) -> dict[str, float]:
-    from conftest import copy_workflow
+    from workflow_support import copy_workflow
 
     with tempfile.TemporaryDirectory() as tmp:
         root = copy_workflow(Path(tmp) / "nenbone")

@@ -11,10 +11,16 @@ rule analyse_christie:
         validation_report="results/validated/christie.report.json",
     output:
         numbers="results/analysis/christie.json",
-        tables=multiext(
-            f"{TABLE_DIR}/christie_",
-            *[f"{t}.{ext}" for t in CHRISTIE_TABLES for ext in ("csv", "md")],
-        ),
+        tables=[
+            report(
+                f"{TABLE_DIR}/christie_{t}.csv",
+                caption=f"../report/tables/christie_{t}.rst",
+                category="Study A",
+                subcategory="Tables",
+            )
+            for t in CHRISTIE_TABLES
+        ],
+        markdown=expand(f"{TABLE_DIR}/christie_{{t}}.md", t=CHRISTIE_TABLES),
     log:
         "results/logs/analyse_christie.log",
     benchmark:
@@ -24,7 +30,7 @@ rule analyse_christie:
         numbers=config["numbers"]["christie"],
         analysis=config["analysis"],
         disclosure=config["disclosure"],
-        table_dir=lambda w, output: os.path.dirname(output.tables[0]),
+        table_names=CHRISTIE_TABLES,
     script:
         "../scripts/analyse_christie.py"
 
@@ -71,10 +77,16 @@ rule analyse_mayo:
     output:
         numbers="results/analysis/mayo.json",
         effects="results/analysis/mayo_effects.csv",
-        tables=multiext(
-            f"{TABLE_DIR}/mayo_",
-            *[f"{t}.{ext}" for t in MAYO_TABLES for ext in ("csv", "md")],
-        ),
+        tables=[
+            report(
+                f"{TABLE_DIR}/mayo_{t}.csv",
+                caption=f"../report/tables/mayo_{t}.rst",
+                category="Study B",
+                subcategory="Tables",
+            )
+            for t in MAYO_TABLES
+        ],
+        markdown=expand(f"{TABLE_DIR}/mayo_{{t}}.md", t=MAYO_TABLES),
     log:
         "results/logs/analyse_mayo.log",
     benchmark:
@@ -86,6 +98,6 @@ rule analyse_mayo:
         disclosure=config["disclosure"],
         matching=config["mayo"]["matching"],
         sensitivity=config["mayo"]["sensitivity"],
-        table_dir=lambda w, output: os.path.dirname(output.tables[0]),
+        table_names=MAYO_TABLES,
     script:
         "../scripts/analyse_mayo.py"

@@ -11,7 +11,7 @@ def main(smk, log):
     from nenbone.io.files import write_json
     from nenbone.presentation.numbers import to_plain
     from nenbone.presentation.study_report import study_report
-    from nenbone.presentation.tables import TableSettings, write_table
+    from nenbone.presentation.tables import TableSettings, write_tables
 
     derived = pd.read_parquet(smk.input.derived)
     validation = json.loads(open(smk.input.validation_report, encoding="utf-8").read())
@@ -19,8 +19,7 @@ def main(smk, log):
     report = study_report(derived, smk.params.plan, smk.params.numbers, smk.params.analysis, settings)
     numbers = {"n_screened": validation["n_rows"], "n_eligible": len(derived),
                "n_excluded": validation["n_rows"] - len(derived), **report.numbers}
-    for name, (table, caption) in report.tables.items():
-        write_table(table, f"{smk.params.table_dir}/christie_{name}.csv", f"{smk.params.table_dir}/christie_{name}.md")
+    write_tables(report.tables, smk.params.table_names, smk.output.tables, smk.output.markdown)
     write_json(to_plain(numbers), smk.output.numbers)
     log.info("Study A: %d tables, numbers in %s", len(report.tables), smk.output.numbers)
 

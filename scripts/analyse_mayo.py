@@ -12,7 +12,7 @@ def main(smk, log):
     from nenbone.io.files import write_json
     from nenbone.presentation.mayo_report import mayo_report
     from nenbone.presentation.numbers import to_plain
-    from nenbone.presentation.tables import TableSettings, write_table
+    from nenbone.presentation.tables import TableSettings, write_tables
 
     derived = pd.read_parquet(smk.input.derived)
     matched = pd.read_parquet(smk.input.matched)
@@ -24,8 +24,7 @@ def main(smk, log):
     cohort = effects.matched_cohort(derived, matched)
     report, effect_rows = mayo_report(derived, cohort, balance, summary, validation["n_rows"], p.plan, p.numbers,
                                       p.analysis, p.matching, p.sensitivity, settings)
-    for name, (table, caption) in report.tables.items():
-        write_table(table, f"{p.table_dir}/mayo_{name}.csv", f"{p.table_dir}/mayo_{name}.md")
+    write_tables(report.tables, p.table_names, smk.output.tables, smk.output.markdown)
     pd.DataFrame(effect_rows).to_csv(smk.output.effects, index=False, lineterminator="\n", float_format="%.6f")
     write_json(to_plain(report.numbers), smk.output.numbers)
     log.info("Study B: %d tables, %d effect estimates", len(report.tables), len(effect_rows))

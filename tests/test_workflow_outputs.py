@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import copy_workflow, snakemake
+from workflow_support import copy_workflow, snakemake
 
 pytestmark = pytest.mark.integration
 

@@ -74,7 +74,7 @@ def mayo_report(derived: pd.DataFrame, cohort: pd.DataFrame, balance: pd.DataFra
     n["matched"] = {"n_lb": int(matched_counts.get(treated, 0)), "n_l": int(matched_counts.get(control, 0))}
     major_p, major_table = proportion_tests(cohort, "major_resection", "group", (treated, control))
     n.setdefault("major", {}).update(major_p)
-    report.tables["major_resection"] = (major_table, "Major resection, LB against L: every standard test of the 2x2 table")
+    report.tables["major_resection"] = major_table
 
     cox_spec = plan["cox"]
     level = analysis["confidence_level"]
@@ -84,11 +84,11 @@ def mayo_report(derived: pd.DataFrame, cohort: pd.DataFrame, balance: pd.DataFra
     n["cox"] = {k: main[k] for k in ("hr", "lower", "upper", "p", "n", "events", "method")}
     n["cox_adjusted"] = {k: adjusted[k] for k in ("hr", "lower", "upper", "p", "method")}
     n["cox"]["ph_p"] = effects.ph_check(cohort, cox_spec)["p"]
-    report.tables["cox"] = (effects_table(cox_rows, with_medians=False), "Cox models of overall survival, LB against L (matched cohort)")
+    report.tables["cox"] = effects_table(cox_rows, with_medians=False)
 
     sens_rows = effects.sensitivity(derived, matching, variants, cox_spec, level)
-    report.tables["sensitivity"] = (effects_table(sens_rows, with_medians=True), "Sensitivity of the comparison to the matching design")
-    report.tables["balance"] = (balance_display(balance), "Standardised mean differences before and after matching")
+    report.tables["sensitivity"] = effects_table(sens_rows, with_medians=True)
+    report.tables["balance"] = balance_display(balance)
     n["matching"] = {k: summary[k] for k in ("ratio", "caliper_sd_logit", "sd_logit", "caliper_logit", "n_treated",
                                                "n_treated_matched", "n_controls_pool", "n_controls_matched",
                                                "n_treated_fewer_than_ratio", "max_abs_smd_before", "max_abs_smd_after")}

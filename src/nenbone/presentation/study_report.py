@@ -16,7 +16,7 @@ from nenbone.presentation.tables import TableSettings, describe, survival_table
 @dataclass
 class StudyReport:
     numbers: dict[str, Any] = field(default_factory=dict)
-    tables: dict[str, tuple[pd.DataFrame, str]] = field(default_factory=dict)  # name -> (table, caption)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # name -> table (captioned by the supplement)
 
 
 def conventions(settings: TableSettings) -> dict[str, str]:
@@ -30,11 +30,11 @@ def conventions(settings: TableSettings) -> dict[str, str]:
     }
 
 
-def descriptive_tables(frame: pd.DataFrame, specs: dict[str, dict], settings: TableSettings) -> dict[str, tuple[pd.DataFrame, str]]:
+def descriptive_tables(frame: pd.DataFrame, specs: dict[str, dict], settings: TableSettings) -> dict[str, pd.DataFrame]:
     out = {}
     for name, spec in specs.items():
         rows = select_rows(frame, spec.get("where"), f"table '{name}'")
-        out[name] = (describe(rows, spec["rows"], settings, group=spec.get("group"), group_labels=spec.get("group_labels")), spec["caption"])
+        out[name] = describe(rows, spec["rows"], settings, group=spec.get("group"), group_labels=spec.get("group_labels"))
     return out
 
 
@@ -57,6 +57,5 @@ def study_report(frame: pd.DataFrame, plan: dict, number_blocks: list[dict], ana
     report.numbers["conventions"] = conventions(settings)
     report.tables.update(descriptive_tables(frame, plan.get("tables", {}), settings))
     if surv_numbers:
-        report.tables["survival"] = (survival_table(list(surv_numbers.values())),
-                                     "Kaplan-Meier estimates: median with two 95% confidence intervals")
+        report.tables["survival"] = survival_table(list(surv_numbers.values()))
     return report

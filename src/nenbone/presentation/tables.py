@@ -190,3 +190,14 @@ def survival_table(results: list[dict[str, Any]]) -> pd.DataFrame:
     if (table["Log-rank p"] == "").all():
         table = table.drop(columns=["Log-rank p"])
     return table
+
+
+def write_tables(tables: dict[str, pd.DataFrame], names: list[str], csv_paths: list[str],
+                 md_paths: list[str]) -> None:
+    """Write each named table to its CSV and markdown path; the names must be exactly the tables made."""
+    if sorted(tables) != sorted(names):
+        from nenbone.errors import ConfigError
+
+        raise ConfigError(f"tables made {sorted(tables)} differ from the tables the rule declares {sorted(names)}")
+    for name, csv, md in zip(names, csv_paths, md_paths):
+        write_table(tables[name], csv, md)
