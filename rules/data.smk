@@ -48,6 +48,8 @@ rule validate:
         "results/logs/validate/{study}.log",
     benchmark:
         "results/benchmarks/validate/{study}.tsv"
+    params:
+        source=study_input,
     script:
         "../scripts/validate.py"
 

@@ -8,7 +8,8 @@ def main(smk, log):
     from nenbone.validation import validate_ingested
 
     codebook = load_codebook(smk.input.codebook)
-    clean = validate_ingested(smk.input.table, smk.input.meta, codebook, smk.output.table, smk.output.report)
+    clean = validate_ingested(smk.input.table, smk.input.meta, codebook, smk.output.table, smk.output.report,
+                              source=smk.params.source)
     log.info("%d rows valid against %s", len(clean), smk.input.codebook)
 
 
