@@ -23,7 +23,7 @@ def test_cells_follow_spss_conventions():
     t = describe(FRAME, ROWS, TableSettings(), group="grp", group_labels={"a": "A", "b": "B"})
     assert list(t.columns) == ["Characteristic", "Level", "A (n = 4)", "B (n = 6)", "p", "Test"]
     # (n+1)p rule: group a ages 40,50,60,70 -> Q1 at 1.25 -> 42.5, median 55, Q3 at 3.75 -> 67.5
-    assert t.iloc[0]["A (n = 4)"] == "55 (42.5-67.5)"
+    assert t.iloc[0]["A (n = 4)"] == "55 (42.5–67.5)"
     # flag: a has 2 of 3 known (one missing is out of the denominator), b has 2 of 6
     assert t.iloc[1]["A (n = 4)"] == "2 (67%)" and t.iloc[1]["B (n = 6)"] == "2 (33%)"
     # uncorrected Pearson chi-square for [[2, 2], [1, 4]] by hand

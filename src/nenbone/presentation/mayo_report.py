@@ -35,7 +35,7 @@ def proportion_tests(cohort: pd.DataFrame, flag: str, group: str, groups: tuple[
 
 def hr_text(hr: float, lower: float, upper: float) -> str:
     two = lambda x: str(ds.round_half_up(x, 2))  # noqa: E731
-    return f"{two(hr)} ({two(lower)}-{two(upper)})"
+    return f"{two(hr)} ({two(lower)}–{two(upper)})"
 
 
 def effects_table(rows: list[dict[str, Any]], with_medians: bool) -> pd.DataFrame:

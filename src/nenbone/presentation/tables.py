@@ -43,7 +43,7 @@ def median_iqr_cell(values: pd.Series) -> str:
     m = ds.median_iqr(values.astype(float).to_numpy())
     if m.n == 0:
         return "-"
-    return f"{_num(m.median)} ({_num(m.q1)}-{_num(m.q3)})"
+    return f"{_num(m.median)} ({_num(m.q1)}–{_num(m.q3)})"
 
 
 def _num(x: float) -> str:
@@ -162,7 +162,7 @@ def _ci_text(lower: float | None, upper: float | None) -> str:
     if lower is None and upper is None:
         return "-"
     fmt = lambda x: "not reached" if x is None else str(ds.round_half_up(x, 1))  # noqa: E731
-    return f"{fmt(lower)}-{fmt(upper)}"
+    return f"{fmt(lower)}–{fmt(upper)}"
 
 
 def survival_table(results: list[dict[str, Any]]) -> pd.DataFrame:
