@@ -17,6 +17,7 @@ rule numbers:
         config={
             k: config[k] for k in ("christie", "mayo", "analysis", "days_per_month")
         },
+        min_cell_count=config["disclosure"]["min_cell_count"],
     script:
         "../scripts/numbers.py"
 

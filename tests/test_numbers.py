@@ -30,3 +30,11 @@ def test_build_numbers_keeps_raw_and_plain_types():
     assert doc["s"]["bm"] == {"n": "85", "pct": "7%"}
     assert doc["raw"]["s"]["bm"]["n"] == 85 and type(doc["raw"]["s"]["bm"]["n"]) is int
     assert doc["raw"]["s"]["os"]["median"] is None and doc["s"]["os"]["median"] == "not reached"
+
+
+def test_small_counts_are_suppressed_with_their_percentages():
+    doc = build_numbers({"s": {"surgery": {"n": 2, "pct": 2.35}, "rt": {"n": 29, "pct": 34.1}, "n_eligible": 1212}},
+                        min_cell_count=5)
+    assert doc["s"]["surgery"] == {"n": "<5", "pct": "–"}
+    assert doc["s"]["rt"] == {"n": "29", "pct": "34%"} and doc["s"]["n_eligible"] == "1212"
+    assert doc["raw"]["s"]["surgery"]["n"] == 2  # the raw tree is for the reproduction check only

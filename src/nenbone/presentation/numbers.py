@@ -68,14 +68,32 @@ def format_value(key: str, value: Any) -> str:
     return str(round_half_up(value, 1))
 
 
-def format_tree(tree: dict[str, Any]) -> dict[str, Any]:
-    """Same nesting as the raw tree, every leaf formatted; lists become lists of formatted leaves."""
+SUPPRESSED_PCT = "–"
+
+
+def _small(key: str, value: Any, min_cell_count: int) -> bool:
+    """A count between 1 and the threshold: hidden in outputs of real data (disclosure control)."""
+    return (_is_count(key) and not isinstance(value, bool) and isinstance(value, (int, float))
+            and 0 < value < min_cell_count)
+
+
+def format_tree(tree: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any]:
+    """Same nesting as the raw tree, every leaf formatted; lists become lists of formatted leaves.
+
+    With `min_cell_count`, a count below it prints as "<k" and the percentages beside it as "–"
+    (they would give the count away).
+    """
     out: dict[str, Any] = {}
+    hide_pct = any(_small(k, v, min_cell_count) for k, v in tree.items())
     for key, value in tree.items():
         if isinstance(value, dict):
-            out[key] = format_tree(value)
+            out[key] = format_tree(value, min_cell_count)
         elif isinstance(value, list):
-            out[key] = [format_tree(v) if isinstance(v, dict) else format_value(key, v) for v in value]
+            out[key] = [format_tree(v, min_cell_count) if isinstance(v, dict) else format_value(key, v) for v in value]
+        elif _small(key, value, min_cell_count):
+            out[key] = f"<{min_cell_count}"
+        elif hide_pct and _is_pct(key):
+            out[key] = SUPPRESSED_PCT
         else:
             out[key] = format_value(key, value)
     return out
@@ -94,10 +112,10 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def build_numbers(raw: dict[str, Any]) -> dict[str, Any]:
+def build_numbers(raw: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any]:
     """The numbers.yml document: formatted trees per study plus the raw tree."""
     plain = to_plain(raw)
-    doc = format_tree(plain)
+    doc = format_tree(plain, min_cell_count)
     doc["raw"] = plain
     return doc
 
