@@ -152,3 +152,25 @@ def test_a_rerun_from_scratch_is_byte_identical(workflow_run, tmp_path):
     assert sorted(first) == sorted(second)
     differ = [k for k in first if first[k] != second[k]]
     assert not differ, differ
+
+
+def test_an_interrupted_run_resumes_to_the_same_results(workflow_run, tmp_path):
+    """Ctrl-C in the middle of a run, then the same command again: same bytes as an uninterrupted run."""
+    import signal
+    import sys
+    import time
+
+    root = copy_workflow(tmp_path / "interrupted")
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2"]
+    proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (root / "results" / "derived" / "mayo.parquet").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=120)
+    assert not (root / "results" / "supplement" / "supplement.pdf").exists(), "the run ended before it was interrupted"
+    resumed = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=900)
+    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    first, second = _digests(workflow_run), _digests(root)
+    assert sorted(first) == sorted(second)
+    assert [k for k in first if first[k] != second[k]] == []
