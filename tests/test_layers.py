@@ -1,0 +1,56 @@
+"""Imports flow one way: io -> validation -> derive -> analysis -> presentation -> render.
+
+`codebook` and `errors` are shared by all layers; `runner` and `provenance` are glue for the rule
+scripts; `synthetic` (the twins) sits on top. A module may import its own layer or lower ones only.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "src" / "nenbone"
+RANK = {"codebook": 0, "errors": 0, "io": 1, "validation": 2, "derive": 3, "analysis": 4,
+        "presentation": 5, "render": 6, "provenance": 7, "runner": 7, "synthetic": 8}
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "nenbone"
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("nenbone")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("nenbone"):
+            found.add(node.module)
+    return found
+
+
+def test_every_module_belongs_to_a_layer():
+    layers = {p.stem if p.parent == PACKAGE else p.relative_to(PACKAGE).parts[0] for p in PACKAGE.rglob("*.py")}
+    assert layers - {"__init__"} <= set(RANK)
+
+
+def test_no_lower_layer_imports_a_higher_one():
+    violations = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE)
+        own = rel.parts[0].removesuffix(".py") if len(rel.parts) > 1 or rel.stem != "__init__" else "nenbone"
+        if own == "nenbone":
+            continue
+        for module in imported_modules(path):
+            target = layer_of(module)
+            if target in RANK and RANK[target] > RANK[own]:
+                violations.append(f"{rel} ({own}) imports {module} ({target})")
+    assert not violations, "\n".join(violations)
+
+
+def test_the_check_catches_an_upward_import(tmp_path):
+    fake = tmp_path / "m.py"
+    fake.write_text("from nenbone.presentation.tables import describe\n")
+    assert "nenbone.presentation.tables" in imported_modules(fake)
+    assert RANK[layer_of("nenbone.presentation.tables")] > RANK["analysis"]
