@@ -103,3 +103,54 @@ def test_haven_reads_dta_labels_tagged_na_and_dates(tmp_path, tiny_raw):
     assert out["class_dx"] == "Date"
     assert out["dx"] == ",".join(d.strftime("%Y-%m-%d") for d in tiny_raw["diagnosis_date"])
     assert out["file_label"] == "Stata twin"
+
+
+R_TWIN = r"""
+suppressPackageStartupMessages(library(haven))
+path <- commandArgs(TRUE)[1]
+d <- if (grepl("[.]sav$", path)) read_sav(path, user_na = TRUE) else read_dta(path)
+for (v in names(d)) {
+  x <- d[[v]]
+  lab <- attr(x, "label"); if (is.null(lab)) lab <- ""
+  nlab <- length(attr(x, "labels"))
+  nav <- paste(attr(x, "na_values"), collapse = ",")
+  ntag <- if (is.double(x)) sum(is_tagged_na(x, "a")) else 0
+  cat(v, lab, class(x)[1], nlab, nav, sum(is.na(x)), ntag, sep = "\t"); cat("\n")
+}
+"""
+
+
+@pytest.mark.parametrize("study,ext", [("christie", "sav"), ("mayo", "dta")])
+def test_haven_opens_the_synthetic_twins_as_a_clinicians_export(tmp_path, study, ext):
+    """The embedded default files: every variable label, value labels, missing codes and dates as R sees them."""
+    from pathlib import Path
+
+    import yaml
+
+    from nenbone.codebook import load_codebook
+    from nenbone.synthetic import generator
+
+    root = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((root / "config" / "config.yaml").read_text())
+    codebook = load_codebook(root / "config" / "codebooks" / f"{study}.yaml")
+    raw = generator(study)(config["synthetic"][study], config[study])
+    path = write_raw(raw, tmp_path / f"{study}.{ext}", codebook)
+    res = subprocess.run([RSCRIPT, "-e", R_TWIN, str(path)], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    seen = {row[0]: row[1:] for row in (line.split("\t") for line in res.stdout.strip().splitlines())}
+    assert list(seen) == list(codebook.variables)
+    tagged_total = 0
+    for name, var in codebook.variables.items():
+        label, cls, n_labels, na_values, n_na, n_tagged = seen[name]
+        tagged_total += int(n_tagged)
+        assert label == var.label, name
+        if var.type == "date":
+            assert cls == "Date", name
+        if var.codes:
+            assert int(n_labels) == len(var.codes), name
+        if ext == "sav" and var.numeric_missing_codes:
+            assert {float(v) for v in na_values.split(",") if v} == {float(c) for c in var.numeric_missing_codes}, name
+        if ext == "dta" and "a" in var.stata_missing_codes:
+            assert int(n_tagged) == int((raw[name].astype(str) == "a").sum()), name
+    if ext == "dta":
+        assert tagged_total > 0  # the Stata twin has "not recorded" (.a) values and R sees them as tagged NA
