@@ -213,16 +213,19 @@ def test_t_tests_by_hand():
 # ------------------------------------------------------------------ SMDs
 
 
-def test_smd_by_hand():
-    from nenbone.analysis.descriptive import smd_binary, smd_continuous
+def test_smd_of_the_matching_module_by_hand():
+    """Balance tables use matching.smd_table: pooled-SD and proportion formulas computed by hand."""
+    import pandas as pd
+
+    from nenbone.analysis.matching import smd_table
 
     a, b = [60, 65, 70, 75], [50, 55, 58, 62, 66]
     ma, mb = sum(a) / 4, sum(b) / 5
     va = sum((v - ma) ** 2 for v in a) / 3
     vb = sum((v - mb) ** 2 for v in b) / 4
-    assert smd_continuous(a, b) == pytest.approx((ma - mb) / math.sqrt((va + vb) / 2), abs=1e-12)
     p1, p0 = 3 / 4, 2 / 5
+    frame = pd.DataFrame({"age": a + b, "flag": [1, 1, 1, 0, 1, 0, 1, 0, 0]})
+    table = smd_table(frame, ["age", "flag"], pd.Series([True] * 4 + [False] * 5)).set_index("variable")
+    assert table.loc["age", "smd"] == pytest.approx((ma - mb) / math.sqrt((va + vb) / 2), abs=1e-12)
     expected = (p1 - p0) / math.sqrt((p1 * (1 - p1) + p0 * (1 - p0)) / 2)
-    assert smd_binary([1, 1, 1, 0], [1, 0, 1, 0, 0]) == pytest.approx(expected, abs=1e-12)
-    with pytest.raises(DescriptiveInputError, match="0/1"):
-        smd_binary([1, 2], [0, 1])
+    assert table.loc["flag", "smd"] == pytest.approx(expected, abs=1e-12)

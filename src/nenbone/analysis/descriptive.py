@@ -124,7 +124,7 @@ class CountPercent:
 def round_half_up(x: float, digits: int = 0) -> Decimal:
     """Round half away from zero (22.5 -> 23), not Python's round-half-to-even (22.5 -> 22)."""
     quantum = Decimal(1).scaleb(-digits)
-    return Decimal(repr(x)).quantize(quantum, rounding=ROUND_HALF_UP)
+    return Decimal(repr(float(x))).quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def count_percent(n: int, d: int, digits: int = 0) -> CountPercent:
@@ -288,32 +288,3 @@ def welch_t(x: Any, y: Any) -> TestResult:
 def student_t(x: Any, y: Any) -> TestResult:
     """Student's pooled-variance t test."""
     return t_test(x, y, equal_var=True)
-
-
-# ----------------------------------------------------------------------------------------------
-# Standardised mean differences (balance before/after matching)
-# ----------------------------------------------------------------------------------------------
-
-SMD_METHOD = "standardised mean difference, pooled SD sqrt((s1^2 + s0^2) / 2) (Austin 2009; tableone)"
-
-
-def smd_continuous(treated: Any, control: Any) -> float:
-    """(mean1 - mean0) / sqrt((s1^2 + s0^2) / 2), sample variances (ddof = 1); NaN if both SDs are 0."""
-    a = _finite_values(treated, "SMD (treated)")
-    b = _finite_values(control, "SMD (control)")
-    if a.size < 2 or b.size < 2:
-        raise DescriptiveInputError(f"SMD: needs at least 2 values per group, got {a.size} and {b.size}")
-    pooled = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2.0)
-    return float((a.mean() - b.mean()) / pooled) if pooled > 0 else float("nan")
-
-
-def smd_binary(treated: Any, control: Any) -> float:
-    """(p1 - p0) / sqrt((p1(1-p1) + p0(1-p0)) / 2) for 0/1 values; NaN if both proportions are 0 or 1."""
-    a = _finite_values(treated, "SMD (treated)")
-    b = _finite_values(control, "SMD (control)")
-    bad = sorted({float(v) for v in np.concatenate([a, b]) if v not in (0.0, 1.0)})
-    if bad:
-        raise DescriptiveInputError(f"binary SMD: values must be 0/1, found {bad}")
-    p1, p0 = a.mean(), b.mean()
-    pooled = np.sqrt((p1 * (1 - p1) + p0 * (1 - p0)) / 2.0)
-    return float((p1 - p0) / pooled) if pooled > 0 else float("nan")

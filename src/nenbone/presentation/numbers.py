@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nenbone.presentation.reproduction import round_half_up
+from nenbone.analysis.descriptive import round_half_up
 
 NOT_REACHED = "not reached"
 COUNT_KEYS = frozenset({"n", "events", "count_min", "count_max", "df"})

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
+from nenbone.analysis.descriptive import round_half_up
 from nenbone.errors import ConfigError
 
 CHECK_COLUMNS = ("study", "quantity", "published", "reproduced", "tolerance", "status", "wording", "source", "reason")
@@ -26,12 +27,6 @@ class Check:
 
     def as_row(self) -> dict[str, str]:
         return {c: getattr(self, c) for c in CHECK_COLUMNS}
-
-
-def round_half_up(value: float, places: int) -> Decimal:
-    """Round as a journal prints (0.5 goes up), not banker's rounding."""
-    quantum = Decimal(1).scaleb(-places)
-    return Decimal(repr(float(value))).quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def lookup(tree: dict[str, Any], dotted: str) -> Any:

@@ -51,9 +51,10 @@ def _num(x: float) -> str:
 
 
 def _p_text(p: float | None) -> str:
-    if p is None or not np.isfinite(p):
-        return ""
-    return "<0.001" if p < 0.001 else (str(ds.round_half_up(p, 3)) if p < 0.01 else str(ds.round_half_up(p, 2)))
+    """A p-value as the text prints it (numbers.format_p); empty where there is none."""
+    from nenbone.presentation.numbers import format_p
+
+    return "" if p is None or not np.isfinite(p) else format_p(float(p))
 
 
 def _as_bool(s: pd.Series) -> pd.Series:
