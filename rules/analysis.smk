@@ -25,6 +25,8 @@ rule analyse_christie:
         "results/logs/analyse_christie.log",
     benchmark:
         "results/benchmarks/analyse_christie.tsv"
+    conda:
+        "../envs/analysis.yaml"
     params:
         plan=config["plans"]["christie"],
         numbers=config["numbers"]["christie"],
@@ -49,6 +51,8 @@ rule match:
         "results/logs/match.log",
     benchmark:
         "results/benchmarks/match.tsv"
+    conda:
+        "../envs/analysis.yaml"
     params:
         matching=config["mayo"]["matching"],
     script:
@@ -91,6 +95,8 @@ rule analyse_mayo:
         "results/logs/analyse_mayo.log",
     benchmark:
         "results/benchmarks/analyse_mayo.tsv"
+    conda:
+        "../envs/analysis.yaml"
     params:
         plan=config["plans"]["mayo"],
         numbers=config["numbers"]["mayo"],

@@ -13,6 +13,8 @@ rule synthetic_cohort:
         "results/benchmarks/synthetic_cohort/{study}.{ext}.tsv"
     wildcard_constraints:
         ext="sav|dta",
+    conda:
+        "../envs/ingest.yaml"
     params:
         settings=lambda w: config["synthetic"][w.study],
         study_config=lambda w: config[w.study],
@@ -31,6 +33,8 @@ rule ingest:
         "results/logs/ingest/{study}.log",
     benchmark:
         "results/benchmarks/ingest/{study}.tsv"
+    conda:
+        "../envs/ingest.yaml"
     script:
         "../scripts/ingest.py"
 
@@ -48,6 +52,8 @@ rule validate:
         "results/logs/validate/{study}.log",
     benchmark:
         "results/benchmarks/validate/{study}.tsv"
+    conda:
+        "../envs/ingest.yaml"
     params:
         source=study_input,
     script:
@@ -64,6 +70,8 @@ rule derive:
         "results/logs/derive/{study}.log",
     benchmark:
         "results/benchmarks/derive/{study}.tsv"
+    conda:
+        "../envs/ingest.yaml"
     params:
         settings=lambda w: config[w.study],
         days_per_month=config["days_per_month"],

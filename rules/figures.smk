@@ -45,6 +45,8 @@ rule figure_km:
         "results/benchmarks/figure_km/{analysis}.tsv"
     wildcard_constraints:
         analysis="|".join(sorted(KM_FIGURES)),
+    conda:
+        "../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -83,6 +85,8 @@ rule figure_flow:
         "results/logs/figure_flow/{study}.log",
     benchmark:
         "results/benchmarks/figure_flow/{study}.tsv"
+    conda:
+        "../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -118,6 +122,8 @@ rule figure_management:
         "results/logs/figure_management/christie.log",
     benchmark:
         "results/benchmarks/figure_management/christie.tsv"
+    conda:
+        "../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -158,6 +164,8 @@ rule figure_ps_distribution:
         "results/logs/figure_ps_distribution/mayo.log",
     benchmark:
         "results/benchmarks/figure_ps_distribution/mayo.tsv"
+    conda:
+        "../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -195,6 +203,8 @@ rule figure_love:
         "results/logs/figure_love/mayo.log",
     benchmark:
         "results/benchmarks/figure_love/mayo.tsv"
+    conda:
+        "../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -233,6 +243,8 @@ rule figure_forest:
         "results/logs/figure_forest/mayo.log",
     benchmark:
         "results/benchmarks/figure_forest/mayo.tsv"
+    conda:
+        "../envs/figures.yaml"
     threads: 1
     resources:
         mem_mb=1000,

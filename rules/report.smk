@@ -12,6 +12,8 @@ rule numbers:
         "results/logs/numbers.log",
     benchmark:
         "results/benchmarks/numbers.tsv"
+    conda:
+        "../envs/analysis.yaml"
     params:
         studies=STUDIES,
         config={
@@ -39,6 +41,8 @@ rule reproduction_check:
         "results/logs/reproduction_check.log",
     benchmark:
         "results/benchmarks/reproduction_check.tsv"
+    conda:
+        "../envs/analysis.yaml"
     script:
         "../scripts/reproduction_check.py"
 
@@ -71,6 +75,8 @@ rule render_supplement:
         "results/logs/render_supplement.log",
     benchmark:
         "results/benchmarks/render_supplement.tsv"
+    conda:
+        "../envs/render.yaml"
     params:
         root=workflow.basedir,
         engine=config["render"]["engine"],
