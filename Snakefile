@@ -1,7 +1,8 @@
 # nenbone: rebuild two studies of bone metastases in neuroendocrine neoplasms, from the raw
 # SPSS/Stata exports to a rendered supplement. Run: snakemake --cores 4 (profiles/default is
 # picked up automatically). Config: config/config.yaml, validated by config/schema.yaml.
-import os
+import sys
+from pathlib import Path
 
 from snakemake.utils import min_version, validate
 
@@ -17,6 +18,23 @@ validate(config, "config/schema.yaml")
 
 
 include: "rules/common.smk"
+
+
+# The package under src/ is importable in every job, also in the conda environments of envs/ (which
+# do not install it) and in SLURM jobs (sbatch passes the environment on).
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from nenbone.runner import expose_to_jobs
+
+expose_to_jobs(Path(workflow.basedir) / "src")
+
+
+# Seconds-long bookkeeping: run by the controller itself, never submitted to a cluster.
+localrules:
+    all,
+    synthetic_cohort,
+    numbers,
+    reproduction_check,
+    render_supplement,
 
 
 wildcard_constraints:

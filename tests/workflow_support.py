@@ -8,12 +8,17 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SKIP_ON_COPY = {".venv", ".git", "results", ".snakemake", ".pytest_cache", "__pycache__", "synthetic", "build"}
+SKIP_ON_COPY = {".venv", ".git", "results", ".snakemake", ".pytest_cache", "__pycache__", "build"}
+GENERATED_INPUTS = REPO / "resources" / "synthetic"  # the twins: the copy's own workflow writes them
+
+
+def _skipped(folder: str, names: list[str]) -> list[str]:
+    return [n for n in names if n in SKIP_ON_COPY or n.endswith(".egg-info") or Path(folder, n) == GENERATED_INPUTS]
 
 
 def copy_workflow(dest: Path) -> Path:
     """A fresh copy of the project's sources, without results, caches or generated inputs."""
-    shutil.copytree(REPO, dest, ignore=lambda d, names: [n for n in names if n in SKIP_ON_COPY or n.endswith(".egg-info")])
+    shutil.copytree(REPO, dest, ignore=_skipped)
     return dest
 
 

@@ -51,3 +51,16 @@ def run_rule(smk: Any, main: Callable[[Any, logging.Logger], None]) -> None:
         message = f"rule '{rule}' failed:\n{exc}"
         log.error(message)
         sys.exit(1)
+
+
+def expose_to_jobs(src_dir: Path) -> None:
+    """Put the package's source folder first on PYTHONPATH, so jobs in any interpreter can import it.
+
+    Jobs may run in a conda environment of envs/ (which does not install nenbone) or on a SLURM node
+    (sbatch passes the environment on); both then import the same sources as the controller.
+    """
+    import os
+
+    src = str(Path(src_dir).resolve())
+    rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != src]
+    os.environ["PYTHONPATH"] = os.pathsep.join([src, *rest])

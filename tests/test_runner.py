@@ -1,0 +1,55 @@
+"""The glue between rule scripts and the package: clean failures and an importable package in jobs."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from nenbone.errors import NenboneError
+from nenbone.runner import expose_to_jobs, run_rule
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def test_expose_to_jobs_puts_src_first_once(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(["/elsewhere", str(SRC)]))
+    expose_to_jobs(SRC)
+    expose_to_jobs(SRC)
+    assert os.environ["PYTHONPATH"].split(os.pathsep) == [str(SRC.resolve()), "/elsewhere"]
+
+
+def test_an_interpreter_without_the_package_imports_it_after_expose(monkeypatch, tmp_path):
+    """A conda env's Python (here: the system one, which lacks nenbone) finds the package via PYTHONPATH."""
+    python = shutil.which("python3", path="/usr/bin:/bin")
+    if python is None:
+        pytest.skip("no system python3 at /usr/bin to stand in for a conda environment's interpreter")
+    probe = [python, "-c", "import nenbone.runner, sys; print(nenbone.runner.__file__)"]
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    before = subprocess.run(probe, capture_output=True, text=True, cwd=tmp_path)
+    if before.returncode == 0:
+        pytest.skip(f"{python} already has nenbone installed; nothing to show")
+    expose_to_jobs(SRC)
+    after = subprocess.run(probe, capture_output=True, text=True, cwd=tmp_path)
+    assert after.returncode == 0, after.stderr
+    assert Path(after.stdout.strip()).is_relative_to(SRC.resolve())
+
+
+def test_run_rule_turns_a_nenbone_error_into_a_message_and_exit_1(tmp_path, capsys):
+    log = tmp_path / "rule.log"
+
+    def main(smk, logger):
+        raise NenboneError("mayo.dta: variable age_years: patient(s) B007: out of range [18, 100]")
+
+    with pytest.raises(SystemExit) as stop:
+        run_rule(SimpleNamespace(log=[str(log)], rule="validate"), main)
+    assert stop.value.code == 1
+    err = capsys.readouterr().err
+    assert "B007" in err and "Traceback" not in err
+    assert "B007" in log.read_text()
+    logging.getLogger().handlers.clear()
