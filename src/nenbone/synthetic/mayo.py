@@ -3,26 +3,32 @@
 Design (what is published is met exactly, by construction, not by drawing and hoping):
 
 * 25 patients with bone metastases at resection (group LB). Their bone-metastasis counts, sites,
-  treatments and major resections are allocated to meet the published counts exactly.
-* Each LB patient has ``ratio`` (4) designed liver-only "twins" that share every propensity-model
-  covariate exactly: sex, primary group, grade group, synchronous/metachronous, uni/bilobar, the
-  calendar year of resection and the age at resection to the day. Twins are no copies: their
-  resection and birth dates (shifted together within the year), campus, primary sub-site, G1/G2,
-  lesion count, extent of resection and outcome differ. A twin's logit of the propensity score
-  therefore equals its LB patient's whatever the fitted model, so the greedy matcher takes exactly
-  the twins (distance 0 beats every other control, at any caliper or ratio <= 4), and the rest of the
-  liver-only pool can look like a real series (overlapping covariates, grade not recorded in older
-  cases). No pool patient shares an LB covariate vector (checked; nudged by a day if needed).
-  The price: after matching, the SMD of every model covariate is exactly 0.
-* Outcomes are placed, not drawn: the LB survival times follow a fixed pattern anchored on the
-  three published medians (54.0, GI 73.3, pancreas 42.7 months) and the 100 matched controls a
-  pattern anchored on 97.7 months, each Kaplan-Meier curve stepping from above 0.5 to below 0.5 at
-  the anchor (never resting on 0.5), so lifelines, R (midpoint rule) and SPSS report the same
-  median. The spread of the controls' times before their median is solved for (bisection) so that
-  the log-rank p rounds to the published 0.03; the outcome multisets do not depend on the seed,
-  only their assignment to patients does.
-* The rest of the liver-only pool and the patients with other extrahepatic disease (in neither
-  group) are drawn from plausible, unpublished distributions.
+  treatments and major resections are allocated to meet the published counts exactly; their
+  survival times follow a fixed pattern (below) assigned within each patient's possible follow-up.
+* A liver-only pool (group L) drawn as a surgeon would recognise it, in two parts:
+  - near neighbours: for each LB patient a few (design.neighbours.per_lb) liver-only patients who
+    resemble it - mostly the same sex, primary group, grade group, synchronous/metachronous and
+    uni/bilobar disease, with age and year of resection a few years apart; a share of them
+    (design.neighbours.one_differs) differ in one of these categorical covariates;
+  - the rest of the pool, from plausible distributions of a liver-only series (more often
+    metachronous, unilobar, G1-2 and small-bowel than the LB patients, and a little older), so the
+    groups differ before matching. Grade and lesion count are not recorded (Stata `.a`) in part of
+    the older cases.
+* Then the real matcher runs: the covariates are derived by `nenbone.derive.mayo.derive` and
+  matched by `nenbone.analysis.matching.match` with config `mayo.matching`, exactly as the workflow
+  will do on the exported file. Every LB patient must get `ratio` controls; if one does not, the
+  design failed and `TwinDesignError` says so (no retry with another seed). Which controls are
+  matched is the matcher's choice: balance after matching is good but not perfect.
+* Outcomes are assigned after matching, placed not drawn: the LB survival times follow a fixed
+  pattern anchored on the three published medians (54.0, GI 73.3, pancreas 42.7 months) and the
+  100 matched controls a pattern anchored on 97.7 months, each Kaplan-Meier curve stepping from
+  above 0.5 to below 0.5 at the anchor (never resting on 0.5), so lifelines, R (midpoint rule) and
+  SPSS report the same median. The spread of the controls' times before their median is solved
+  for (bisection) so that the log-rank p rounds to the published 0.03; the outcome multisets do
+  not depend on the seed, only their assignment to patients does. Exactly 55 of the 100 matched
+  controls have a major resection.
+* Unmatched liver-only patients and the patients with other extrahepatic disease (in neither
+  group) get outcomes drawn from plausible, unpublished distributions.
 """
 
 from __future__ import annotations
@@ -34,16 +40,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2
+from scipy.stats import chi2, norm
 
-from nenbone.derive.mayo import RAW_COLUMNS
+from nenbone.analysis.matching import MatchResult, match
+from nenbone.derive.mayo import RAW_COLUMNS, derive
 from nenbone.errors import ConfigError
 
-# Covariates whose inputs the twins share exactly (derived names, config mayo.matching.covariates).
-TWIN_COVARIATES = frozenset(
+# Covariates the neighbour design knows how to make alike (derived names, config mayo.matching.covariates).
+NEIGHBOUR_COVARIATES = frozenset(
     {"age_years", "sex", "primary_group", "year_of_resection", "grade_g12", "synchronous_liver",
      "liver_extent_bilobar"}
 )
+# The categorical covariates a neighbour may differ in (one of them, when it differs).
+DIFFERING_COVARIATES = ("sex", "primary_group", "grade_g12", "synchronous_liver", "liver_extent_bilobar")
 
 # LB outcome pattern: (primary group, segment, fraction, event). Anchors A0 = 0, A1 = median
 # pancreas, A2 = median LB, A3 = median GI; time = A_s + fraction x (A_{s+1} - A_s) for s < 3 and
@@ -68,26 +77,45 @@ POST_EVENT_FRACTION = 0.3
 TAIL = 1.2
 SHAPE_BOUNDS = (0.4, 2.5)
 
-# Plausible, unpublished distributions for the patients outside the designed set.
-PRIMARY_SITE_P = {1: 0.40, 2: 0.30, 3: 0.03, 4: 0.07, 5: 0.03, 6: 0.04, 7: 0.05, 8: 0.06, 9: 0.02}
-GRADE_P = {1: 0.50, 2: 0.42, 3: 0.08}
-GRADE_NOT_RECORDED_P = {"before_2000": 0.40, "from_2000": 0.05}
+# Plausible, unpublished distributions. LB patients: ages at resection spread evenly over the
+# quantiles of N(mean, sd) (clipped), so their mean age is the design's, not a draw's.
+LB_AGE = (56.0, 11.0, 28.0, 80.0)  # mean, sd, min, max
+# The rest of the liver-only pool and the other-extrahepatic patients: a liver-only series, more
+# often small-bowel, metachronous, unilobar and G1-2 than the LB patients, a year older, resections
+# rising slowly over the years.
+POOL_AGE = (57.0, 11.0, 22.0, 85.0)
+POOL_YEAR_WEIGHT_OFFSET = 30.0  # weight of a year = years since the start of the period + this
+PRIMARY_SITE_P = {1: 0.50, 2: 0.22, 3: 0.05, 4: 0.07, 5: 0.03, 6: 0.04, 7: 0.03, 8: 0.04, 9: 0.02}
+GRADE_P = {1: 0.55, 2: 0.40, 3: 0.05}
+POOL_SYNCHRONOUS_P = 0.25
+POOL_BILOBAR_P = {"synchronous": 0.45, "metachronous": 0.20}
+POOL_MALE_P = 0.48
+GRADE_NOT_RECORDED_P = {"before_2000": 0.25, "from_2000": 0.05}
 LESIONS_NOT_RECORDED_P_BEFORE_1996 = 0.30
 FLORIDA_P_FROM_1996 = 0.20
+MAJOR_RESECTION_P = 0.5
 MEDIAN_OS_MONTHS = {"liver_only": 110.0, "other_extrahepatic": 60.0}
 LOST_TO_FOLLOW_UP_PER_YEAR = 0.02
 
 
+class TwinDesignError(ConfigError):
+    """The twin's design cannot meet a published number with these settings: a generator design bug."""
+
+
 @dataclass(frozen=True)
 class MayoTwin:
-    """The RAW frame and the design facts a test needs to prove the matcher takes the designed set."""
+    """The RAW frame and the design facts a test needs (who resembles whom, what the matcher chose)."""
 
     raw: pd.DataFrame
     treated_ids: tuple[str, ...]
-    designed_control_ids: tuple[str, ...]
-    twins_of: dict[str, tuple[str, ...]]
+    neighbours_of: dict[str, tuple[str, ...]]  # LB patient -> the liver-only patients made to resemble it
+    matched_sets: dict[str, tuple[str, ...]]  # LB patient -> its controls, as config mayo.matching matched them
     control_shape: float
     design_logrank_p: float
+
+    @property
+    def matched_control_ids(self) -> tuple[str, ...]:
+        return tuple(c for ids in self.matched_sets.values() for c in ids)
 
 
 # ------------------------------------------------------------------ outcome design
@@ -363,6 +391,7 @@ def _day_in_year(year: int, lo: pd.Timestamp, hi: pd.Timestamp, rng: np.random.G
     return start + pd.Timedelta(days=int(rng.integers((end - start).days + 1)))
 
 
+
 def _draw(rng: np.random.Generator, probs: Mapping[int, float]) -> int:
     keys = list(probs)
     p = np.array([probs[k] for k in keys], dtype=float)
@@ -384,76 +413,126 @@ def _segments(major: bool, min_major: int, rng: np.random.Generator) -> int:
     return int(rng.integers(1, min_major))
 
 
+def _age_days(rng: np.random.Generator, spec: tuple[float, float, float, float]) -> int:
+    mean, sd, lo, hi = spec
+    return int(round(float(np.clip(rng.normal(mean, sd), lo, hi)) * 365.25))
+
+
+def _campus(res: pd.Timestamp, rng: np.random.Generator) -> int:
+    """Rochester, or Florida (resections there from 1996)."""
+    return 2 if (res.year >= 1996 and rng.random() < FLORIDA_P_FROM_1996) else 1
+
+
+def _grade_as_recorded(grade: int, year: int, rng: np.random.Generator) -> Any:
+    """The grade, or Stata .a ('not recorded') as in older pathology reports."""
+    return "a" if rng.random() < GRADE_NOT_RECORDED_P["before_2000" if year < 2000 else "from_2000"] else grade
+
+
+def _lesions_as_recorded(bilobar: bool, year: int, rng: np.random.Generator) -> Any:
+    lesions = _lesions(bilobar, rng)
+    return "a" if (year < 1996 and rng.random() < LESIONS_NOT_RECORDED_P_BEFORE_1996) else lesions
+
+
 def _patient(**kw: Any) -> dict[str, Any]:
     row = {c: np.nan for c in RAW_COLUMNS}
     row.update(kw)
     return row
 
 
-def _random_patient(
+def _pool_patient(
     rng: np.random.Generator,
     extrahepatic: int,
     period: tuple[pd.Timestamp, pd.Timestamp],
     cutoff: pd.Timestamp,
     primary_groups: Mapping[str, Sequence[int]],
-    min_major: int,
-    median_os_months: float,
 ) -> dict[str, Any]:
-    """A patient outside the designed set, from plausible distributions (volume rising over the years)."""
+    """Covariates of a patient resembling no LB patient in particular (volume rising over the years)."""
     lo, hi = period
     years = np.arange(lo.year, hi.year + 1)
-    w = years - years[0] + 4.0
+    w = years - years[0] + POOL_YEAR_WEIGHT_OFFSET
     year = int(rng.choice(years, p=w / w.sum()))
-    res = _day_in_year(year, lo, hi, rng)
-    age_days = int(round(float(np.clip(rng.normal(58, 12), 22, 85)) * 365.25))
-    grade: Any = _draw(rng, GRADE_P)
-    if rng.random() < GRADE_NOT_RECORDED_P["before_2000" if year < 2000 else "from_2000"]:
-        grade = "a"
-    sync = int(rng.random() < 0.45)
-    bilobar = rng.random() < (0.65 if sync else 0.40)
-    lesions: Any = _lesions(bilobar, rng)
-    if year < 1996 and rng.random() < LESIONS_NOT_RECORDED_P_BEFORE_1996:
-        lesions = "a"
-    # survival: Weibull (shape 1.1) death time, administrative censoring at the cut-off, some lost
+    res = min(_day_in_year(year, lo, hi, rng), cutoff - pd.Timedelta(days=1))
+    sync = int(rng.random() < POOL_SYNCHRONOUS_P)
+    bilobar = bool(rng.random() < POOL_BILOBAR_P["synchronous" if sync else "metachronous"])
+    primary = _draw(rng, PRIMARY_SITE_P)
+    if not any(primary in map(int, codes) for codes in primary_groups.values()):
+        primary = int(next(iter(primary_groups.values()))[0])
+    return _patient(
+        site=_campus(res, rng),
+        sex=1 if rng.random() < POOL_MALE_P else 2,
+        dob=res - pd.Timedelta(days=_age_days(rng, POOL_AGE)),
+        date_resection=res,
+        primary_site=primary,
+        grade=_grade_as_recorded(_draw(rng, GRADE_P), year, rng),
+        synchronous_liver=sync,
+        liver_extent=2 if bilobar else 1,
+        n_liver_lesions=_lesions_as_recorded(bilobar, year, rng),
+        extrahepatic=extrahepatic,
+    )
+
+
+def _neighbour(
+    lb: Mapping[str, Any],
+    nb: Mapping[str, Any],
+    rng: np.random.Generator,
+    l_code: int,
+    period: tuple[pd.Timestamp, pd.Timestamp],
+    cutoff: pd.Timestamp,
+    primary_groups: Mapping[str, Sequence[int]],
+    group_of: Mapping[int, str],
+) -> dict[str, Any]:
+    """Covariates of a liver-only patient resembling an LB patient: age and year a few years apart, same profile mostly."""
+    lo, hi = period
+    shift = int(np.round(rng.normal(0.0, float(nb["year_sd"]))))
+    year = int(np.clip(lb["date_resection"].year + shift, lo.year, hi.year))
+    res = min(_day_in_year(year, lo, hi, rng), cutoff - pd.Timedelta(days=1))
+    age = (lb["date_resection"] - lb["dob"]).days + int(round(rng.normal(0.0, float(nb["age_sd_years"])) * 365.25))
+    profile = {
+        "sex": int(lb["sex"]),
+        "primary_group": group_of[int(lb["primary_site"])],
+        "g3": int(lb["grade"]) == 3,
+        "sync": int(lb["synchronous_liver"]),
+        "bilobar": int(lb["liver_extent"]) == 2,
+    }
+    if rng.random() < float(nb["one_differs"]):
+        which = DIFFERING_COVARIATES[int(rng.integers(len(DIFFERING_COVARIATES)))]
+        if which == "sex":
+            profile["sex"] = 3 - profile["sex"]
+        elif which == "primary_group":
+            others = [g for g in primary_groups if g != profile["primary_group"]]
+            weight = {g: sum(PRIMARY_SITE_P.get(int(c), 0.01) for c in primary_groups[g]) for g in others}
+            profile["primary_group"] = others[_draw(rng, dict(enumerate(weight.values())))]
+        elif which == "grade_g12":
+            profile["g3"] = not profile["g3"]
+        elif which == "synchronous_liver":
+            profile["sync"] = 1 - profile["sync"]
+        else:
+            profile["bilobar"] = not profile["bilobar"]
+    grade = 3 if profile["g3"] else int(rng.integers(1, 3))
+    return _patient(
+        site=_campus(res, rng),
+        sex=profile["sex"],
+        dob=res - pd.Timedelta(days=max(age, int(18 * 365.25))),
+        date_resection=res,
+        primary_site=_subsite(str(profile["primary_group"]), primary_groups, rng),
+        grade=_grade_as_recorded(grade, year, rng),
+        synchronous_liver=profile["sync"],
+        liver_extent=2 if profile["bilobar"] else 1,
+        n_liver_lesions=_lesions_as_recorded(bool(profile["bilobar"]), year, rng),
+        extrahepatic=l_code,
+    )
+
+
+def _survival(
+    res: pd.Timestamp, cutoff: pd.Timestamp, median_os_months: float, rng: np.random.Generator
+) -> tuple[int, pd.Timestamp]:
+    """(vital status, date of death or last follow-up): Weibull (shape 1.1) death, cut-off, some lost to follow-up."""
     scale = median_os_months * (365.25 / 12) / np.log(2) ** (1 / 1.1)
     death = scale * rng.weibull(1.1)
     lost = rng.exponential(365.25 / LOST_TO_FOLLOW_UP_PER_YEAR)
     admin = (cutoff - res).days
     follow = max(1, int(min(death, lost, admin)))
-    dead = int(death <= min(lost, admin))
-    primary = _draw(rng, PRIMARY_SITE_P)
-    if not any(primary in map(int, codes) for codes in primary_groups.values()):
-        primary = int(next(iter(primary_groups.values()))[0])
-    return _patient(
-        site=2 if (year >= 1996 and rng.random() < FLORIDA_P_FROM_1996) else 1,
-        sex=int(rng.integers(1, 3)),
-        dob=res - pd.Timedelta(days=age_days),
-        date_resection=res,
-        primary_site=primary,
-        grade=grade,
-        synchronous_liver=sync,
-        liver_extent=2 if bilobar else 1,
-        n_liver_lesions=lesions,
-        n_segments_resected=_segments(rng.random() < 0.5, min_major, rng),
-        extrahepatic=extrahepatic,
-        vital_status=dead,
-        date_death_or_lastfu=res + pd.Timedelta(days=follow),
-    )
-
-
-def _covariate_key(row: Mapping[str, Any], group_of: Mapping[int, str]) -> tuple[Any, ...]:
-    """What the propensity model sees: age in days, year, sex, primary group, grade group, sync, extent."""
-    grade = row["grade"]
-    g12 = None if isinstance(grade, str) or pd.isna(grade) else int(grade) in (1, 2)
-    return (
-        (row["date_resection"] - row["dob"]).days,
-        row["date_resection"].year,
-        row["sex"],
-        group_of[int(row["primary_site"])],
-        g12,
-        row["synchronous_liver"],
-        row["liver_extent"],
-    )
+    return int(death <= min(lost, admin)), res + pd.Timedelta(days=follow)
 
 
 def _exactly(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -465,59 +544,64 @@ def _exactly(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
     return v
 
 
+# ------------------------------------------------------------------ matching inside the generator
+
+
+def _clean_view(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The CLEAN frame of these rows as far as the derivation needs it: Stata .a -> missing, as validation does."""
+    df = pd.DataFrame(rows, columns=list(RAW_COLUMNS))
+    df["patient_id"] = df["patient_id"].astype(str)
+    for c in DATE_COLUMNS:
+        df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+    for c in STATA_MISSING_COLUMNS:
+        df[c] = pd.Series([np.nan if isinstance(v, str) else float(v) for v in df[c]], dtype="float64")
+    return df
+
+
+def match_as_the_workflow_will(
+    rows: list[dict[str, Any]], config_mayo: Mapping[str, Any], days_per_month: float
+) -> tuple[pd.DataFrame, MatchResult]:
+    """Derive the covariates (nenbone.derive.mayo) and match them (config mayo.matching), as the workflow does."""
+    derived = derive(_clean_view(rows), config_mayo, days_per_month)
+    return derived, match(derived, config_mayo["matching"])
+
+
+def _require_full_match(result: MatchResult, treated_ids: Sequence[str], ratio: int) -> None:
+    """Every LB patient in the model with `ratio` controls, or a loud design error."""
+    per = result.per_treated.set_index("patient_id")
+    missing = sorted(set(treated_ids) - set(per.index))
+    short = per[per["n_controls"] < ratio]
+    if missing or len(short):
+        problems = [f"LB patient {p} is not in the propensity model" for p in missing]
+        problems += [f"LB patient {p} got {int(n)} of {ratio} controls ({r})"
+                     for p, n, r in short[["n_controls", "reason"]].itertuples()]
+        raise TwinDesignError(
+            "synthetic.mayo: the twin's design failed - the matcher (config mayo.matching) did not give every "
+            f"LB patient {ratio} controls, so the published 25 + 100 cannot be met (a design bug in "
+            "nenbone.synthetic.mayo or synthetic.mayo.design.neighbours, not a data problem):\n  - "
+            + "\n  - ".join(problems)
+        )
+
+
 # ------------------------------------------------------------------ entry points
 
 
-def build(settings: Mapping[str, Any], config_mayo: Mapping[str, Any], days_per_month: float = 365.25 / 12) -> MayoTwin:
-    """The synthetic twin with its design facts (settings = config synthetic.mayo, config_mayo = config mayo)."""
-    try:
-        seed = int(settings["seed"])
-        n_pool = int(settings["n_liver_only_pool"])
-        n_other = int(settings["n_other_extrahepatic"])
-        cutoff = pd.Timestamp(settings["data_cutoff"])
-        targets = settings["targets"]
-        design = settings["design"]
-        n_lb = int(targets["n_bone"])
-        ratio = int(config_mayo["matching"]["ratio"])
-        covariates = list(config_mayo["matching"]["covariates"])
-        primary_groups = {str(k): [int(c) for c in v] for k, v in config_mayo["primary_groups"].items()}
-        groups = {str(k): [int(c) for c in v] for k, v in config_mayo["groups"].items()}
-        min_major = int(config_mayo["major_resection_min_segments"])
-        period = (pd.Timestamp(config_mayo["period"]["from"]), pd.Timestamp(config_mayo["period"]["to"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"synthetic.mayo / mayo: missing or invalid key ({exc})") from None
-    unsupported = sorted(set(covariates) - TWIN_COVARIATES)
-    if unsupported:
-        raise ConfigError(
-            f"synthetic.mayo: the twins share only {sorted(TWIN_COVARIATES)}; "
-            f"mayo.matching.covariates also has {unsupported}"
-        )
-    if not {"GI", "pancreas", "other"} <= set(primary_groups):
-        raise ConfigError("synthetic.mayo: mayo.primary_groups needs the groups GI, pancreas and other")
-    n_ctl = ratio * n_lb
-    if n_pool < n_ctl:
-        raise ConfigError(f"synthetic.mayo.n_liver_only_pool = {n_pool} < {n_ctl} designed controls")
-    if len(LB_PATTERN) != n_lb:
-        raise ConfigError(f"synthetic.mayo: the LB outcome pattern has {len(LB_PATTERN)} patients, targets say {n_lb}")
-    lb_codes = sorted(groups["LB"])
-    lb_code_only, lb_code_other = lb_codes[0], lb_codes[-1]  # codebook: 1 bone only, 2 bone and other
-    l_code = groups["L"][0]
-    other_codes = sorted(set(range(4)) - set(groups["LB"]) - set(groups["L"]))
-    group_of = {c: g for g, codes in primary_groups.items() for c in codes}
-
-    rng = np.random.default_rng(seed)
-
-    # --- outcomes (seed-free) ---------------------------------------------------------------
-    med = {k: _target_days(float(v), days_per_month) for k, v in targets["median_os_months"].items()}
-    lb_out = lb_outcomes(med)
-    shape, ctl_out, p_design = solve_control_shape(lb_out, n_ctl, med["L"], float(targets["logrank_p"]))
-
-    # --- LB patients ---------------------------------------------------------------------------
+def _lb_patients(
+    rng: np.random.Generator,
+    n_lb: int,
+    lb_out: Sequence[tuple[str, int, int]],
+    targets: Mapping[str, Any],
+    design: Mapping[str, Any],
+    period: tuple[pd.Timestamp, pd.Timestamp],
+    cutoff: pd.Timestamp,
+    primary_groups: Mapping[str, Sequence[int]],
+    lb_codes: tuple[int, int],
+    min_major: int,
+) -> list[dict[str, Any]]:
+    """The LB patients, outcomes included: published counts met exactly, times within each one's follow-up."""
     y0, y1 = (int(y) for y in design["lb_years"])
     years = np.round(np.linspace(y0, y1, n_lb)).astype(int)
     _check_fits([t for _, t, _ in lb_out], [_worst_follow_up(int(y), period, cutoff) for y in years], "LB")
-    _check_fits([t for t, _ in ctl_out], [_worst_follow_up(int(y), period, cutoff) for y in years for _ in range(ratio)],
-                "matched-control")
     lb_res = [_day_in_year(int(y), *period, rng) for y in years]
     fu_max = [(cutoff - r).days for r in lb_res]
     which = assign_times(fu_max, lb_out, lambda o: o[1], rng, "LB")
@@ -530,25 +614,27 @@ def build(settings: Mapping[str, Any], config_mayo: Mapping[str, Any], days_per_
     sync = _exactly(n_lb, int(design["lb_synchronous"]), rng)
     bilobar = _exactly(n_lb, int(design["lb_bilobar"]), rng)
     grade3 = _exactly(n_lb, int(design["lb_grade3"]), rng)
+    male = _exactly(n_lb, int(design["lb_male"]), rng)
+    ages = np.clip(norm.ppf((np.arange(n_lb) + 0.5) / n_lb) * LB_AGE[1] + LB_AGE[0], LB_AGE[2], LB_AGE[3])
+    lb_age_days = [int(round(float(a) * 365.25)) for a in rng.permutation(ages)]
     major_lb = _exactly(n_lb, int(targets["major_resection"]["LB"]), rng)
     with_other = _exactly(n_lb, int(design["bone_and_other_extrahepatic"]), rng)
     rows: list[dict[str, Any]] = []
     for i in range(n_lb):
         grp, days, event = lb_out[which[i]]
-        age_days = int(round(float(np.clip(rng.normal(56, 11), 28, 80)) * 365.25))
         res = lb_res[i]
         rows.append(_patient(
-            site=2 if (res.year >= 1996 and rng.random() < FLORIDA_P_FROM_1996) else 1,
-            sex=int(rng.integers(1, 3)),
-            dob=res - pd.Timedelta(days=age_days),
+            site=_campus(res, rng),
+            sex=1 if male[i] else 2,
+            dob=res - pd.Timedelta(days=lb_age_days[i]),
             date_resection=res,
             primary_site=_subsite(grp, primary_groups, rng),
-            grade=3 if grade3[i] else int(rng.integers(1, 3)),
+            grade=3 if grade3[i] else int(rng.integers(1, 3)),  # recorded for every LB patient (all are matched)
             synchronous_liver=int(sync[i]),
             liver_extent=2 if bilobar[i] else 1,
             n_liver_lesions=_lesions(bool(bilobar[i]), rng),
             n_segments_resected=_segments(bool(major_lb[i]), min_major, rng),
-            extrahepatic=lb_code_other if with_other[i] else lb_code_only,
+            extrahepatic=lb_codes[1] if with_other[i] else lb_codes[0],
             n_bone_mets=counts[i],
             bone_spine=int("spine" in sites[i]),
             bone_pelvis=int("pelvis" in sites[i]),
@@ -560,72 +646,116 @@ def build(settings: Mapping[str, Any], config_mayo: Mapping[str, Any], days_per_
             vital_status=event,
             date_death_or_lastfu=res + pd.Timedelta(days=days),
         ))
-    # LB covariate vectors must differ from one another (distinct twin sets)
-    seen: set[tuple[Any, ...]] = set()
-    for row in rows:
-        while _covariate_key(row, group_of) in seen:
-            row["dob"] -= pd.Timedelta(days=1)
-        seen.add(_covariate_key(row, group_of))
-    lb_keys = set(seen)
+    return rows
 
-    # --- designed twins -------------------------------------------------------------------------
-    twin_rows: list[dict[str, Any]] = []
-    twin_parent: list[int] = []
-    for i, lb in enumerate(rows):
-        age_days = (lb["date_resection"] - lb["dob"]).days
-        for _ in range(ratio):
-            res = _day_in_year(lb["date_resection"].year, *period, rng)
-            res = min(res, cutoff - pd.Timedelta(days=1))
-            bil = lb["liver_extent"] == 2
-            twin_rows.append(_patient(
-                site=2 if (res.year >= 1996 and rng.random() < FLORIDA_P_FROM_1996) else 1,
-                sex=lb["sex"],
-                dob=res - pd.Timedelta(days=age_days),
-                date_resection=res,
-                primary_site=_subsite(group_of[int(lb["primary_site"])], primary_groups, rng),
-                grade=3 if lb["grade"] == 3 else int(rng.integers(1, 3)),
-                synchronous_liver=lb["synchronous_liver"],
-                liver_extent=lb["liver_extent"],
-                n_liver_lesions=_lesions(bil, rng),
-                extrahepatic=l_code,
-            ))
-            twin_parent.append(i)
-    twin_fu = [(cutoff - r["date_resection"]).days for r in twin_rows]
-    which_c = assign_times(twin_fu, ctl_out, lambda o: o[0], rng, "matched-control")
+
+def build(settings: Mapping[str, Any], config_mayo: Mapping[str, Any], days_per_month: float = 365.25 / 12) -> MayoTwin:
+    """The synthetic twin with its design facts (settings = config synthetic.mayo, config_mayo = config mayo)."""
+    try:
+        seed = int(settings["seed"])
+        n_pool = int(settings["n_liver_only_pool"])
+        n_other = int(settings["n_other_extrahepatic"])
+        cutoff = pd.Timestamp(settings["data_cutoff"])
+        targets = settings["targets"]
+        design = settings["design"]
+        nb = design["neighbours"]
+        nb_lo, nb_hi = (int(k) for k in nb["per_lb"])
+        n_lb = int(targets["n_bone"])
+        ratio = int(config_mayo["matching"]["ratio"])
+        covariates = list(config_mayo["matching"]["covariates"])
+        primary_groups = {str(k): [int(c) for c in v] for k, v in config_mayo["primary_groups"].items()}
+        groups = {str(k): [int(c) for c in v] for k, v in config_mayo["groups"].items()}
+        min_major = int(config_mayo["major_resection_min_segments"])
+        period = (pd.Timestamp(config_mayo["period"]["from"]), pd.Timestamp(config_mayo["period"]["to"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"synthetic.mayo / mayo: missing or invalid key ({exc})") from None
+    unsupported = sorted(set(covariates) - NEIGHBOUR_COVARIATES)
+    if unsupported:
+        raise ConfigError(
+            f"synthetic.mayo: the neighbour design makes only {sorted(NEIGHBOUR_COVARIATES)} alike; "
+            f"mayo.matching.covariates also has {unsupported}"
+        )
+    if not {"GI", "pancreas", "other"} <= set(primary_groups):
+        raise ConfigError("synthetic.mayo: mayo.primary_groups needs the groups GI, pancreas and other")
+    if not 1 <= nb_lo <= nb_hi:
+        raise ConfigError(f"synthetic.mayo.design.neighbours.per_lb = {[nb_lo, nb_hi]}: need 1 <= low <= high")
+    n_ctl = ratio * n_lb
+    if n_pool < n_lb * nb_hi + n_ctl:
+        raise ConfigError(
+            f"synthetic.mayo.n_liver_only_pool = {n_pool}: too small for up to {nb_hi} neighbours of each of "
+            f"{n_lb} LB patients plus a pool of unlike patients (need >= {n_lb * nb_hi + n_ctl})"
+        )
+    if len(LB_PATTERN) != n_lb:
+        raise ConfigError(f"synthetic.mayo: the LB outcome pattern has {len(LB_PATTERN)} patients, targets say {n_lb}")
+    lb_codes = sorted(groups["LB"])
+    lb_code_pair = (lb_codes[0], lb_codes[-1])  # codebook: 1 bone only, 2 bone and other
+    l_code = groups["L"][0]
+    other_codes = sorted(set(range(4)) - set(groups["LB"]) - set(groups["L"]))
+    group_of = {c: g for g, codes in primary_groups.items() for c in codes}
+
+    rng = np.random.default_rng(seed)
+
+    # --- outcomes (seed-free) ---------------------------------------------------------------
+    med = {k: _target_days(float(v), days_per_month) for k, v in targets["median_os_months"].items()}
+    lb_out = lb_outcomes(med)
+    shape, ctl_out, p_design = solve_control_shape(lb_out, n_ctl, med["L"], float(targets["logrank_p"]))
+
+    # --- covariates: LB patients, their neighbours, the rest of the pool, other extrahepatic ---------
+    lb_rows = _lb_patients(rng, n_lb, lb_out, targets, design, period, cutoff, primary_groups, lb_code_pair,
+                           min_major)
+    nb_rows: list[dict[str, Any]] = []
+    nb_parent: list[int] = []
+    for i, lb in enumerate(lb_rows):
+        for _ in range(int(rng.integers(nb_lo, nb_hi + 1))):
+            nb_rows.append(_neighbour(lb, nb, rng, l_code, period, cutoff, primary_groups, group_of))
+            nb_parent.append(i)
+    rest = [_pool_patient(rng, l_code, period, cutoff, primary_groups) for _ in range(n_pool - len(nb_rows))]
+    other_code = other_codes[0] if other_codes else 3
+    others = [_pool_patient(rng, other_code, period, cutoff, primary_groups) for _ in range(n_other)]
+    everyone = lb_rows + nb_rows + rest + others
+    ids = rng.choice(np.arange(1_000_000, 9_999_999), size=len(everyone), replace=False)
+    for row, pid in zip(everyone, ids):
+        row["patient_id"] = str(int(pid))
+    treated_ids = tuple(r["patient_id"] for r in lb_rows)
+
+    # --- the real matcher, on the covariates alone ------------------------------------------------
+    _, result = match_as_the_workflow_will(everyone, config_mayo, days_per_month)
+    _require_full_match(result, treated_ids, ratio)
+    m = result.matched
+    lead = m[m["treated"]].set_index("match_id")["patient_id"]
+    matched_sets = {str(lead[mid]): tuple(str(p) for p in grp["patient_id"])
+                    for mid, grp in m[~m["treated"]].groupby("match_id", sort=True)}
+    matched_ids = [str(p) for p in m.loc[~m["treated"], "patient_id"]]
+
+    # --- outcomes after matching: the designed pattern for the matched controls, drawn for the rest ---
+    by_id = {r["patient_id"]: r for r in everyone}
+    ctl_rows = [by_id[p] for p in matched_ids]
+    fu = [(cutoff - r["date_resection"]).days for r in ctl_rows]
+    try:
+        which_c = assign_times(fu, ctl_out, lambda o: o[0], rng, "matched-control")
+    except ConfigError as exc:
+        raise TwinDesignError(f"{exc} (the matched controls were resected too late for the designed times)") from None
     major_c = _exactly(n_ctl, int(targets["major_resection"]["L"]), rng)
-    for j, row in enumerate(twin_rows):
+    for j, row in enumerate(ctl_rows):
         days, event = ctl_out[which_c[j]]
         row["vital_status"] = event
         row["date_death_or_lastfu"] = row["date_resection"] + pd.Timedelta(days=days)
         row["n_segments_resected"] = _segments(bool(major_c[j]), min_major, rng)
+    matched = set(matched_ids)
+    for row in nb_rows + rest + others:
+        if row["patient_id"] in matched:
+            continue
+        median = MEDIAN_OS_MONTHS["other_extrahepatic" if row["extrahepatic"] == other_code else "liver_only"]
+        row["vital_status"], row["date_death_or_lastfu"] = _survival(row["date_resection"], cutoff, median, rng)
+        row["n_segments_resected"] = _segments(rng.random() < MAJOR_RESECTION_P, min_major, rng)
 
-    # --- the rest of the pool and the other-extrahepatic patients ------------------------------------
-    extra: list[dict[str, Any]] = []
-    for _ in range(n_pool - n_ctl):
-        extra.append(_random_patient(rng, l_code, period, cutoff, primary_groups, min_major,
-                                     MEDIAN_OS_MONTHS["liver_only"]))
-    for _ in range(n_other):
-        code = other_codes[0] if other_codes else 3
-        extra.append(_random_patient(rng, code, period, cutoff, primary_groups, min_major,
-                                     MEDIAN_OS_MONTHS["other_extrahepatic"]))
-    for row in extra:  # never a second exact twin by chance
-        while _covariate_key(row, group_of) in lb_keys:
-            row["dob"] -= pd.Timedelta(days=1)
-
-    # --- identifiers, frame -------------------------------------------------------------------
-    everyone = rows + twin_rows + extra
-    ids = rng.choice(np.arange(1_000_000, 9_999_999), size=len(everyone), replace=False)
-    for row, pid in zip(everyone, ids):
-        row["patient_id"] = str(int(pid))
-    raw = _to_raw_frame(everyone)
-    treated_ids = tuple(r["patient_id"] for r in rows)
-    twins_of = {rows[i]["patient_id"]: tuple(t["patient_id"] for t, p in zip(twin_rows, twin_parent) if p == i)
-                for i in range(n_lb)}
+    neighbours_of = {lb_rows[i]["patient_id"]: tuple(r["patient_id"] for r, p in zip(nb_rows, nb_parent) if p == i)
+                     for i in range(n_lb)}
     return MayoTwin(
-        raw=raw,
+        raw=_to_raw_frame(everyone),
         treated_ids=treated_ids,
-        designed_control_ids=tuple(r["patient_id"] for r in twin_rows),
-        twins_of=twins_of,
+        neighbours_of=neighbours_of,
+        matched_sets=matched_sets,
         control_shape=shape,
         design_logrank_p=p_design,
     )
