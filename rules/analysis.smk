@@ -27,6 +27,10 @@ rule analyse_christie:
         "results/benchmarks/analyse_christie.tsv"
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
     params:
         plan=config["plans"]["christie"],
         numbers=config["numbers"]["christie"],
@@ -53,6 +57,10 @@ rule match:
         "results/benchmarks/match.tsv"
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
     params:
         matching=config["mayo"]["matching"],
     script:
@@ -97,6 +105,10 @@ rule analyse_mayo:
         "results/benchmarks/analyse_mayo.tsv"
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
     params:
         plan=config["plans"]["mayo"],
         numbers=config["numbers"]["mayo"],

@@ -15,6 +15,10 @@ rule synthetic_cohort:
         ext="sav|dta",
     conda:
         "../envs/ingest.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         settings=lambda w: config["synthetic"][w.study],
         study_config=lambda w: config[w.study],
@@ -35,6 +39,10 @@ rule ingest:
         "results/benchmarks/ingest/{study}.tsv"
     conda:
         "../envs/ingest.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     script:
         "../scripts/ingest.py"
 
@@ -54,6 +62,10 @@ rule validate:
         "results/benchmarks/validate/{study}.tsv"
     conda:
         "../envs/ingest.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         source=study_input,
     script:
@@ -72,6 +84,10 @@ rule derive:
         "results/benchmarks/derive/{study}.tsv"
     conda:
         "../envs/ingest.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         settings=lambda w: config[w.study],
         days_per_month=config["days_per_month"],

@@ -14,6 +14,10 @@ rule numbers:
         "results/benchmarks/numbers.tsv"
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     params:
         studies=STUDIES,
         config={
@@ -43,6 +47,10 @@ rule reproduction_check:
         "results/benchmarks/reproduction_check.tsv"
     conda:
         "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
     script:
         "../scripts/reproduction_check.py"
 
@@ -77,6 +85,10 @@ rule render_supplement:
         "results/benchmarks/render_supplement.tsv"
     conda:
         "../envs/render.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
         root=workflow.basedir,
         engine=config["render"]["engine"],
