@@ -93,6 +93,22 @@ def _patient_identifiers(root: Path) -> set[str]:
     return found
 
 
+def _leak_pattern(root: Path) -> re.Pattern:
+    """Any patient ID or date of the inputs, as a whole token (not digits inside a longer number).
+
+    Dates that are also study-design constants in config/ (the eligibility window, published in the
+    paper) are left out: a synthetic patient may be diagnosed on the first day of the window.
+    """
+    config_text = "\n".join(p.read_text() for p in (root / "config").glob("*.yaml"))
+    identifiers = {i for i in _patient_identifiers(root) if i not in config_text}
+    assert len(identifiers) > 1500  # IDs of both cohorts and their dates
+    alternatives = "|".join(sorted((re.escape(i) for i in identifiers), key=len, reverse=True))
+    pattern = re.compile(rf"(?<![0-9A-Za-z.])(?:{alternatives})(?![0-9A-Za-z])")
+    some = sorted(identifiers)[:3]
+    assert all(pattern.search(f"patient {i}, row 3") for i in some), "the scan would miss a real leak"
+    return pattern
+
+
 def _published_texts(root: Path) -> dict[str, str]:
     out = {}
     res = root / "results"
@@ -107,9 +123,7 @@ def _published_texts(root: Path) -> dict[str, str]:
 
 
 def test_no_patient_id_or_date_reaches_published_outputs(workflow_run):
-    identifiers = _patient_identifiers(workflow_run)
-    assert len(identifiers) > 1500  # IDs of both cohorts and their dates
-    pattern = re.compile("|".join(sorted((re.escape(i) for i in identifiers), key=len, reverse=True)))
+    pattern = _leak_pattern(workflow_run)
     leaks = {name: sorted(set(pattern.findall(text)))[:5] for name, text in _published_texts(workflow_run).items()}
     leaks = {k: v for k, v in leaks.items() if v}
     assert not leaks, leaks
@@ -174,3 +188,20 @@ def test_an_interrupted_run_resumes_to_the_same_results(workflow_run, tmp_path):
     first, second = _digests(workflow_run), _digests(root)
     assert sorted(first) == sorted(second)
     assert [k for k in first if first[k] != second[k]] == []
+
+
+def test_snakemake_report_has_every_figure_and_table_and_no_patient_data(workflow_run, tmp_path):
+    import zipfile
+
+    report = tmp_path / "report.zip"  # outside results/, which the byte-identity tests compare
+    proc = snakemake(workflow_run, "--report", str(report))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with zipfile.ZipFile(report) as z:
+        names = z.namelist()
+        texts = [z.read(n).decode("utf-8", "replace") for n in names if n.endswith((".html", ".js", ".csv", ".json"))]
+    figures = {p.name for p in (workflow_run / "results" / "figures").glob("*.png")}
+    tables = {p.name for p in (workflow_run / "results" / "tables").glob("*.csv")}
+    shown = {Path(n).name for n in names}
+    assert figures <= shown and tables <= shown and "checks.csv" in shown
+    pattern = _leak_pattern(workflow_run)
+    assert not [m for t in texts for m in pattern.findall(t)][:5]
