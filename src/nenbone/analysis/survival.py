@@ -502,8 +502,17 @@ def _cox_design(
     return CoxDesign(out, pd.DataFrame(terms), refs)
 
 
+class _TermsTable:
+    """as_dict for results holding a per-term table: the table becomes a list of records."""
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in asdict(self).items() if k != "terms"}  # type: ignore[call-overload]
+        out["terms"] = self.terms.to_dict(orient="records")  # type: ignore[attr-defined]
+        return out
+
+
 @dataclass(frozen=True)
-class CoxResult:
+class CoxResult(_TermsTable):
     """Cox model: one row per term (coef, se, HR and CI, Wald z and p) and what produced it."""
 
     terms: pd.DataFrame = field(repr=False)
@@ -519,11 +528,6 @@ class CoxResult:
     log_likelihood: float
     warnings: tuple[str, ...] = ()
     method: str = "Cox proportional hazards, partial likelihood; Wald z tests; HR CI = exp(coef +- z*se)"
-
-    def as_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if k != "terms"}
-        out["terms"] = self.terms.to_dict(orient="records")
-        return out
 
 
 def cox(
@@ -647,7 +651,7 @@ def _version(package: str) -> str:
 
 
 @dataclass(frozen=True)
-class PHTestResult:
+class PHTestResult(_TermsTable):
     """Grambsch-Therneau test per term and global; small p = evidence against proportional hazards."""
 
     terms: pd.DataFrame = field(repr=False)  # term, statistic, df, p
@@ -658,11 +662,6 @@ class PHTestResult:
     method: str
     implementation: str
     warnings: tuple[str, ...] = ()
-
-    def as_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in asdict(self).items() if k != "terms"}
-        out["terms"] = self.terms.to_dict(orient="records")
-        return out
 
 
 def ph_test(

@@ -547,12 +547,18 @@ def _exactly(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
 # ------------------------------------------------------------------ matching inside the generator
 
 
-def _clean_view(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The CLEAN frame of these rows as far as the derivation needs it: Stata .a -> missing, as validation does."""
+def _frame_with_dates(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The rows in codebook column order, IDs as strings and dates as datetime64."""
     df = pd.DataFrame(rows, columns=list(RAW_COLUMNS))
     df["patient_id"] = df["patient_id"].astype(str)
     for c in DATE_COLUMNS:
         df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+    return df
+
+
+def _clean_view(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """The CLEAN frame of these rows as far as the derivation needs it: Stata .a -> missing, as validation does."""
+    df = _frame_with_dates(rows)
     for c in STATA_MISSING_COLUMNS:
         df[c] = pd.Series([np.nan if isinstance(v, str) else float(v) for v in df[c]], dtype="float64")
     return df
@@ -769,10 +775,7 @@ DATE_COLUMNS = ("dob", "date_resection", "date_death_or_lastfu")
 
 def _to_raw_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """RAW contract: codebook order; codes numeric; '.a' columns object (float codes, 'a', NaN); dates datetime64."""
-    df = pd.DataFrame(rows, columns=list(RAW_COLUMNS))
-    df["patient_id"] = df["patient_id"].astype(str)
-    for c in DATE_COLUMNS:
-        df[c] = pd.to_datetime(df[c]).astype("datetime64[ns]")
+    df = _frame_with_dates(rows)
     for c in REQUIRED_INT_COLUMNS:
         df[c] = df[c].astype("int64")
     for c in STATA_MISSING_COLUMNS:
