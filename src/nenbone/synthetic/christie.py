@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from nenbone.errors import ConfigError
+from nenbone.synthetic.exact_km import HALF, km_step_across_half
 
 # Column order of config/codebooks/christie.yaml (a test checks they agree).
 RAW_COLUMNS = (
@@ -90,7 +91,6 @@ MIN_DAYS_TO_LATER_SYMPTOMS = 60   # a later onset needs this much follow-up afte
 MAX_DAYS_LATE_BM = 2000          # metachronous BMs: at most this long after t_(k_l)
 MAX_PLACEMENT_ATTEMPTS = 5000
 EPS = Fraction(1, 10**6)          # S must clear 1/2 by more than this at the median step
-HALF = Fraction(1, 2)
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -147,20 +147,6 @@ def _group_of(mapping: Mapping[str, Sequence[int]]) -> dict[int, str]:
 
 
 # --------------------------------------------------------------------------- Kaplan-Meier placement
-
-
-def km_step_across_half(times: np.ndarray, events: np.ndarray) -> tuple[int, Fraction, Fraction] | None:
-    """Exact KM: the first event time where S <= 1/2, with S just before and at it (None if never)."""
-    s = Fraction(1)
-    for t in np.unique(times):
-        d = int(events[times == t].sum())
-        if d:
-            n = int((times >= t).sum())
-            after = s * Fraction(n - d, n)
-            if after <= HALF:
-                return int(t), s, after
-            s = after
-    return None
 
 
 def _median_is_clean(times: np.ndarray, events: np.ndarray, target: int) -> bool:

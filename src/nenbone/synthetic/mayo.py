@@ -40,10 +40,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2, norm
+from scipy.stats import norm
 
 from nenbone.analysis.matching import MatchResult, match
+from nenbone.analysis.survival import logrank
 from nenbone.derive.mayo import RAW_COLUMNS, derive
+from nenbone.synthetic.exact_km import HALF, km_step_across_half
 from nenbone.errors import ConfigError
 
 # Covariates the neighbour design knows how to make alike (derived names, config mayo.matching.covariates).
@@ -135,25 +137,14 @@ def _target_days(months: float, days_per_month: float) -> int:
     return best[1]
 
 
-def _km_crossing(times: Sequence[int], events: Sequence[int]) -> tuple[int, Fraction, Fraction]:
-    """Time of the first event with S <= 1/2 and S just before and at it (exact arithmetic; distinct times)."""
-    order = np.argsort(np.asarray(times), kind="stable")
-    at_risk, s = len(times), Fraction(1)
-    for i in order:
-        if events[i]:
-            s_new = s * Fraction(at_risk - 1, at_risk)
-            if s_new <= Fraction(1, 2):
-                return int(times[i]), s, s_new
-            s = s_new
-        at_risk -= 1
-    raise ConfigError("synthetic.mayo: a designed survival curve never reaches 0.5")
-
-
 def _check_strict_median(label: str, times: Sequence[int], events: Sequence[int], target: int) -> None:
     if len(set(times)) != len(times):
         raise ConfigError(f"synthetic.mayo: designed times for {label} are not distinct")
-    t, before, at = _km_crossing(times, events)
-    if t != target or not (before > Fraction(1, 2) > at):
+    step = km_step_across_half(np.asarray(times), np.asarray(events))
+    if step is None:
+        raise ConfigError(f"synthetic.mayo: the designed {label} survival curve never reaches 0.5")
+    t, before, at = step
+    if t != target or not (before > HALF > at):
         raise ConfigError(
             f"synthetic.mayo: the {label} design crosses S = 0.5 at day {t} (S {float(before):.3f} -> "
             f"{float(at):.3f}), not strictly at day {target}"
@@ -185,7 +176,7 @@ def control_outcomes(n: int, median_days: int, shape: float) -> list[tuple[int, 
     s, at_risk, n_events, n_cens = Fraction(1), n, 0, 0
     while True:
         s_next = s * Fraction(at_risk - 1, at_risk)
-        if s_next <= Fraction(1, 2):
+        if s_next <= HALF:
             break
         seq.append(1)
         s, at_risk, n_events = s_next, at_risk - 1, n_events + 1
@@ -213,23 +204,6 @@ def control_outcomes(n: int, median_days: int, shape: float) -> list[tuple[int, 
     return out
 
 
-def logrank_p(t1: np.ndarray, e1: np.ndarray, t2: np.ndarray, e2: np.ndarray) -> float:
-    """Two-group log-rank test (hypergeometric variance), p from chi-square with 1 df."""
-    t = np.concatenate([t1, t2]).astype(float)
-    e = np.concatenate([e1, e2]).astype(bool)
-    g = np.concatenate([np.ones(len(t1), bool), np.zeros(len(t2), bool)])
-    o_minus_e = var = 0.0
-    for time in np.unique(t[e]):
-        at_risk = t >= time
-        n, n1 = at_risk.sum(), (at_risk & g).sum()
-        d = (e & (t == time)).sum()
-        d1 = (e & (t == time) & g).sum()
-        o_minus_e += d1 - d * n1 / n
-        if n > 1:
-            var += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1)
-    return float(chi2.sf(o_minus_e**2 / var, 1))
-
-
 def solve_control_shape(
     lb: Sequence[tuple[str, int, int]], n_controls: int, median_days: int, target_p: float
 ) -> tuple[float, list[tuple[int, int]], float]:
@@ -239,7 +213,9 @@ def solve_control_shape(
 
     def p_of(shape: float) -> tuple[float, list[tuple[int, int]]]:
         ctl = control_outcomes(n_controls, median_days, shape)
-        return logrank_p(t1, e1, np.array([t for t, _ in ctl]), np.array([e for _, e in ctl])), ctl
+        t2, e2 = np.array([t for t, _ in ctl]), np.array([e for _, e in ctl])
+        groups = np.r_[np.ones(len(t1), int), np.zeros(len(t2), int)]
+        return logrank(np.r_[t1, t2], np.r_[e1, e2], groups).p, ctl
 
     lo, hi = SHAPE_BOUNDS
     p_lo, p_hi = p_of(lo)[0], p_of(hi)[0]
