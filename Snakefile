@@ -22,10 +22,11 @@ include: "rules/common.smk"
 
 # The package under src/ is importable in every job, also in the conda environments of envs/ (which
 # do not install it) and in SLURM jobs (sbatch passes the environment on).
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+PACKAGE_SRC = Path(workflow.basedir) / "src"
+sys.path.insert(0, str(PACKAGE_SRC))
 from nenbone.runner import expose_to_jobs
 
-expose_to_jobs(Path(workflow.basedir) / "src")
+expose_to_jobs(PACKAGE_SRC)
 
 
 # Seconds-long bookkeeping: run by the controller itself, never submitted to a cluster.

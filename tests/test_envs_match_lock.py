@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import os
 import re
 import sys
 from pathlib import Path
@@ -137,6 +138,7 @@ def workflow_rules() -> list:
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import OutputSettings, ResourceSettings
 
+    saved_path, saved_pythonpath = list(sys.path), os.environ.get("PYTHONPATH")
     try:
         with SnakemakeApi(OutputSettings()) as api:
             workflow = api.workflow(
@@ -145,6 +147,12 @@ def workflow_rules() -> list:
             return list(workflow._workflow.rules)
     except Exception as exc:  # a broken Snakefile or config: say so in one line, not a long traceback
         pytest.fail(f"the workflow does not load, so its rules cannot be checked: {exc!s:.300}")
+    finally:  # loading the Snakefile puts src/ on sys.path and PYTHONPATH; leave the session as it was
+        sys.path[:] = saved_path
+        if saved_pythonpath is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved_pythonpath
 
 
 @pytest.fixture(scope="module")

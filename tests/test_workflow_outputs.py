@@ -100,11 +100,14 @@ def _leak_pattern(root: Path) -> re.Pattern:
     paper) are left out: a synthetic patient may be diagnosed on the first day of the window.
     """
     config_text = "\n".join(p.read_text() for p in (root / "config").glob("*.yaml"))
-    identifiers = {i for i in _patient_identifiers(root) if i not in config_text}
+    design_dates = set(re.findall(r"\b\d{4}-\d{2}-\d{2}\b", config_text))
+    identifiers = _patient_identifiers(root) - design_dates
     assert len(identifiers) > 1500  # IDs of both cohorts and their dates
     alternatives = "|".join(sorted((re.escape(i) for i in identifiers), key=len, reverse=True))
     pattern = re.compile(rf"(?<![0-9A-Za-z.])(?:{alternatives})(?![0-9A-Za-z])")
-    some = sorted(identifiers)[:3]
+    dates = sorted(i for i in identifiers if re.fullmatch(r"[\d./-]{10}", i))
+    ids = sorted(identifiers - set(dates))
+    some = ids[:2] + ids[-2:] + dates[:2]  # both cohorts' ID styles and a date
     assert all(pattern.search(f"patient {i}, row 3") for i in some), "the scan would miss a real leak"
     return pattern
 

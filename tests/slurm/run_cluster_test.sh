@@ -51,9 +51,8 @@ export PATH="$VENV/bin:$PATH"   # as with an activated venv; sbatch passes it on
 T=$(mktemp -d "${TMPDIR:-/tmp}/nenbone-slurm-test.XXXXXX")
 chmod 755 "$T"
 mkdir -p "$T/logs"
-# The copy's own package rather than the repository's src/ (the editable install): the copy stays
-# self-consistent even while someone edits the repository (sbatch passes PYTHONPATH on to the jobs).
-export PYTHONPATH="$T/wf/src${PYTHONPATH:+:$PYTHONPATH}"
+# The copies import their own src/, not the repository's (the Snakefile puts it first on PYTHONPATH,
+# which sbatch passes on to the jobs).
 export NENBONE_SLURM_DIR="$T/cluster"
 declare -a TIMINGS=()
 step_start=$SECONDS
