@@ -66,6 +66,11 @@ rule render_supplement:
         tables=expand(f"{TABLE_DIR}/christie_{{t}}.md", t=CHRISTIE_TABLES)
         + expand(f"{TABLE_DIR}/mayo_{{t}}.md", t=MAYO_TABLES),
         figures=[f for f in FIGURE_FILES if f.endswith(".png")],
+        # the offline renderer's templates and filter: a change to them rerenders
+        renderer=expand(
+            "src/nenbone/render/{f}",
+            f=["template.typ", "template.html", "supplement.css", "shortcodes.lua"],
+        ),
         hashed=hashed_inputs,
     output:
         html=report(
