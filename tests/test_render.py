@@ -453,7 +453,7 @@ def test_manuscript_draft_renders_given_every_key_and_file(tmp_path: Path) -> No
 def test_manuscript_bibliography_has_the_sources() -> None:
     bib = (REPO / "manuscript" / "references.bib").read_text(encoding="utf-8")
     entries = {m.group(1): m.group(0) for m in re.finditer(r"@\w+\{(\w+),.*?\n\}", bib, flags=re.S)}
-    assert set(entries) == {"lim2019", "croome2016", "austin2011", "collett2015", "brookmeyer1982", "kaplan1958"}
+    assert set(entries) >= {"lim2019", "croome2016", "austin2011", "collett2015", "brookmeyer1982", "kaplan1958"}
     assert "Neuroendocrinology" in entries["lim2019"] and "2019" in entries["lim2019"]
     croome = entries["croome2016"]
     for fragment in ("Croome, Kristopher P.", "Burns, Justin M.", "Que, Florencia G.", "Nagorney, David M.",
