@@ -14,10 +14,17 @@ from scipy.stats import chi2
 
 from nenbone.analysis.matched_tests import (
     MatchedTestError,
+    SetTables,
     allocation_to_patients,
     cmh_attainable_p,
+    cmh_from_tables,
     cmh_test,
+    rounding_interval,
     conditional_logistic,
+    exact_attainable_p,
+    exact_conditional_from_tables,
+    exact_conditional_test,
+    m1_counts_to_allocation,
     stratified_logrank,
 )
 
@@ -155,6 +162,7 @@ def test_attainable_range_matches_brute_force_and_r(correct):
 
 
 def test_published_p_042_attainable_only_without_continuity_correction():
+    assert rounding_interval(0.42, 2) == (0.415, 0.425)
     plain = cmh_attainable_p(25, 4, 15, 55, correct=False, target=(0.415, 0.425))
     assert plain["target_attainable"] is True
     assert plain["p_target"] == pytest.approx(R_ISSUE_CMH_UNCORRECTED[1], rel=REL)
@@ -190,3 +198,58 @@ def test_stratified_logrank_matches_r_survdiff():
     # one stratum = the ordinary log-rank (R survdiff without strata: 8.18196641613071)
     one = stratified_logrank(SL_T, SL_D, SL_G, np.ones(24))
     assert one["chi2"] == pytest.approx(8.18196641613071, rel=REL)
+
+
+# ----------------------------------------------------------------------------- exact conditional test
+
+# R: mantelhaen.test(x, exact = TRUE)$p.value on the issue's allocation, on d2, and on the allocations
+# reported for the smallest, the largest and a p in [0.415, 0.425) (see i9_exact.R in the report)
+R_EXACT_ISSUE = 0.6811776
+R_EXACT_D2 = 0.416666666666667
+R_EXACT_MIN, R_EXACT_MAX, R_EXACT_TARGET = 0.232, 0.838695538796936, 0.4200576
+
+
+def test_exact_conditional_test_matches_r():
+    d = allocation_to_patients(ISSUE_ALLOCATION, 4)
+    res = exact_conditional_test(d["matched_set"], d["exposure"], d["outcome"])
+    assert res["p"] == pytest.approx(R_EXACT_ISSUE, rel=1e-10)
+    assert res["s"] == 15 and res["expected"] == pytest.approx(14.0)
+    assert exact_conditional_test(D2_SET, D2_X, D2_Y)["p"] == pytest.approx(R_EXACT_D2, rel=1e-10)
+
+
+def test_exact_attainable_range_matches_r_on_its_witnesses():
+    res = exact_attainable_p(25, 4, 15, 55, target=(0.415, 0.425))
+    assert res["p_min"] == pytest.approx(R_EXACT_MIN, rel=1e-10)
+    assert res["p_max"] == pytest.approx(R_EXACT_MAX, rel=1e-10)
+    assert res["target_attainable"] is True and res["p_target"] == pytest.approx(R_EXACT_TARGET, rel=1e-10)
+    for key, p in (("allocation_p_min", R_EXACT_MIN), ("allocation_p_max", R_EXACT_MAX), ("allocation_target", R_EXACT_TARGET)):
+        d = allocation_to_patients(res[key], 4)
+        assert d["outcome"][d["exposure"] == 1].sum() == 15 and d["outcome"][d["exposure"] == 0].sum() == 55
+        assert exact_conditional_test(d["matched_set"], d["exposure"], d["outcome"])["p"] == pytest.approx(p, rel=1e-10)
+
+
+def test_exact_and_cmh_ranges_equal_brute_force_over_every_allocation_of_a_small_design():
+    """6 sets of 1:2, 3 treated and 5 controls with the outcome: every allocation, set by set."""
+    n_sets, ratio, t1, c1 = 6, 2, 3, 5
+    exact_ps, cmh_ps = set(), set()
+    for treated in itertools.combinations(range(n_sets), t1):
+        for controls in itertools.product(range(ratio + 1), repeat=n_sets):
+            if sum(controls) != c1:
+                continue
+            a = np.array([1 if i in treated else 0 for i in range(n_sets)])
+            tables = SetTables(n=np.full(n_sets, ratio + 1), n1=np.ones(n_sets, dtype=int), m1=a + np.array(controls), a=a)
+            exact_ps.add(round(exact_conditional_from_tables(tables)["p"], 12))
+            try:
+                cmh_ps.add(round(cmh_from_tables(tables, correct=False)["p"], 12))
+            except MatchedTestError:  # no informative set: CMH undefined, as R (NaN)
+                pass
+    assert exact_attainable_p(n_sets, ratio, t1, c1)["p_values"] == pytest.approx(sorted(exact_ps), rel=1e-10)
+    assert cmh_attainable_p(n_sets, ratio, t1, c1, correct=False)["p_values"] == pytest.approx(sorted(cmh_ps), rel=1e-10)
+
+
+def test_m1_counts_to_allocation_by_hand():
+    # 1:4 sets, m1 counts n_0..n_5 = (1, 0, 1, 0, 0, 1): sets with m1 = 5, 2, 0; one treated with the outcome
+    assert m1_counts_to_allocation([1, 0, 1, 0, 0, 1], 1, 4) == {"treated_with_outcome": [4],
+                                                                  "treated_without_outcome": [2, 0]}
+    with pytest.raises(MatchedTestError):
+        m1_counts_to_allocation([0, 0, 0, 0, 0, 2], 1, 4)

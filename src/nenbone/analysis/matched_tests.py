@@ -1,5 +1,6 @@
-"""Tests that respect a matched design: CMH and conditional logistic regression by matched set,
-the range of CMH p-values attainable from published margins, and the log-rank stratified by set.
+"""Tests that respect a matched design: CMH, exact conditional test and conditional logistic regression
+by matched set, the range of their p-values attainable from published margins, and the log-rank
+stratified by set.
 
 Inputs are plain arrays, one element per patient: ``matched_set`` (any hashable label of the matched
 set), ``exposure`` (bool / 0-1: the treated group, e.g. bone metastases) and ``outcome`` (bool / 0-1,
@@ -12,6 +13,9 @@ Conventions (each result names its own in ``method``):
   X^2 = (|DELTA| - c)^2 / V on 1 df, with c = 0.5 when ``correct`` and |DELTA| >= 0.5, else 0
   (R's default is ``correct = TRUE``). A 1:k matched set is one stratum with N = k + 1.
   The Mantel-Haenszel common odds ratio with the Robins-Breslow-Greenland interval, as R.
+* Exact conditional test (R ``mantelhaen.test(x, exact = TRUE)``): the null distribution of
+  sum_k a_k given all margins is the convolution of the sets' hypergeometric distributions;
+  two-sided p = total probability of values no more likely than the observed one.
 * Conditional logistic regression of outcome on exposure within matched sets, with the exact
   conditional likelihood (R ``survival::clogit(outcome ~ exposure + strata(set))``, method "exact"):
   for a set with n1 exposed, n0 unexposed and m1 outcomes, the likelihood of the observed x = sum of
@@ -145,6 +149,46 @@ def cmh_test(matched_set: Any, exposure: Any, outcome: Any, correct: bool = True
     return cmh_from_tables(set_tables(matched_set, exposure, outcome), correct=correct, level=level)
 
 
+def _hypergeom_pmf(n1: int, n0: int, m1: int) -> tuple[int, np.ndarray]:
+    """Null distribution of a (exposed with the outcome) in one 2x2 table: (lowest a, probabilities)."""
+    lo, hi = max(0, m1 - n0), min(n1, m1)
+    j = np.arange(lo, hi + 1)
+    logp = np.array([math.lgamma(n1 + 1) - math.lgamma(i + 1) - math.lgamma(n1 - i + 1)
+                     + math.lgamma(n0 + 1) - math.lgamma(m1 - i + 1) - math.lgamma(n0 - m1 + i + 1)
+                     - (math.lgamma(n1 + n0 + 1) - math.lgamma(m1 + 1) - math.lgamma(n1 + n0 - m1 + 1)) for i in j])
+    return lo, np.exp(logp)
+
+
+def _two_sided_exact_p(pmf: np.ndarray, index: int) -> float:
+    """R's two-sided exact p: the total probability of outcomes no more likely than the observed (relative 1e-7)."""
+    return float(min(1.0, pmf[pmf <= pmf[index] * (1 + 1e-7)].sum()))
+
+
+def exact_conditional_from_tables(tables: SetTables) -> dict[str, Any]:
+    """Exact conditional test of no association in K 2x2 tables (R ``mantelhaen.test(x, exact = TRUE)``).
+
+    Under the null, given every table's margins, S = sum of a_k is a sum of independent
+    hypergeometric variables; its distribution is their convolution. Two-sided p as R: the sum of
+    the probabilities of the values of S no more likely than the observed one (relative tolerance 1e-7).
+    Returns keys: s (observed S), s_min, s_max, expected (E[S]), p, method.
+    """
+    lo_total, pmf = 0, np.ones(1)
+    for n, n1, m1 in zip(tables.n, tables.n1, tables.m1):
+        lo, p = _hypergeom_pmf(int(n1), int(n - n1), int(m1))
+        lo_total += lo
+        pmf = np.convolve(pmf, p)
+    s = int(tables.a.sum())
+    support = np.arange(lo_total, lo_total + len(pmf))
+    return {"s": s, "s_min": int(support[0]), "s_max": int(support[-1]), "expected": float((support * pmf).sum()),
+            "p": _two_sided_exact_p(pmf, s - lo_total),
+            "method": "exact conditional test in 2 x 2 x K tables by matched set (R mantelhaen.test, exact = TRUE)"}
+
+
+def exact_conditional_test(matched_set: Any, exposure: Any, outcome: Any) -> dict[str, Any]:
+    """Exact conditional test stratified by matched set from patient-level arrays; keys as ``exact_conditional_from_tables``."""
+    return exact_conditional_from_tables(set_tables(matched_set, exposure, outcome))
+
+
 # ----------------------------------------------------------------------------------------------
 # Conditional logistic regression (binary exposure)
 # ----------------------------------------------------------------------------------------------
@@ -205,7 +249,8 @@ def conditional_logistic(matched_set: Any, exposure: Any, outcome: Any, level: f
                                "(none has both exposures and both outcomes)")
     ll0, u0, i0 = _clogit_loglik(0.0, terms, obs)
     score_stat = u0**2 / i0
-    out = {**base, "loglik_null": ll0, "score_statistic": score_stat, "score_p": float(chi2.sf(score_stat, 1))}
+    out = {**base, "loglik_null": float(ll0), "score_statistic": float(score_stat),
+           "score_p": float(chi2.sf(score_stat, 1))}
     at_min = all(x == t[0, 0] for t, x in zip(terms, obs))
     at_max = all(x == t[-1, 0] for t, x in zip(terms, obs))
     if at_min or at_max:
@@ -233,9 +278,9 @@ def conditional_logistic(matched_set: Any, exposure: Any, outcome: Any, level: f
     z = norm.ppf((1 + level) / 2)
     wald = (beta / se) ** 2
     lr = 2 * (ll - ll0)
-    return {**out, "beta": beta, "se": se, "or": math.exp(beta), "or_lower": math.exp(beta - z * se),
-            "or_upper": math.exp(beta + z * se), "wald_statistic": wald, "wald_p": float(chi2.sf(wald, 1)),
-            "lr_statistic": lr, "lr_p": float(chi2.sf(lr, 1)), "loglik": ll, "iterations": it}
+    return {**out, "beta": float(beta), "se": float(se), "or": math.exp(beta), "or_lower": math.exp(beta - z * se),
+            "or_upper": math.exp(beta + z * se), "wald_statistic": float(wald), "wald_p": float(chi2.sf(wald, 1)),
+            "lr_statistic": float(lr), "lr_p": float(chi2.sf(lr, 1)), "loglik": float(ll), "iterations": it}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -284,7 +329,7 @@ def cmh_attainable_p(n_sets: int, ratio: int, treated_with_outcome: int, control
     each treated class enumerates every attainable value (allocations that differ only by the order
     of sets give the same statistic).
 
-    Returns keys: n_allocations_distinct_statistic, delta, p_min, p_max, allocation_p_min,
+    Returns keys: n_distinct_statistics (distinct attainable CMH values), delta, p_min, p_max, allocation_p_min,
     allocation_p_max, p_values (sorted distinct attainable p), target (the half-open interval asked
     about, e.g. (0.415, 0.425) for a p printed as 0.42), target_attainable (bool), allocation_target
     (one allocation whose p lies in the target, or None), p_target (its p), correct, method.
@@ -326,7 +371,7 @@ def cmh_attainable_p(n_sets: int, ratio: int, treated_with_outcome: int, control
     if target is not None:
         hit = next((v for p, v in rows if target[0] <= p < target[1]), None)
     return {
-        "n_allocations_distinct_statistic": len(rows), "delta": delta,
+        "n_distinct_statistics": len(rows), "delta": delta,
         "p_min": rows[0][0], "p_max": rows[-1][0],
         "allocation_p_min": allocation(rows[0][1]), "allocation_p_max": allocation(rows[-1][1]),
         "p_values": [p for p, _ in rows],
@@ -338,6 +383,96 @@ def cmh_attainable_p(n_sets: int, ratio: int, treated_with_outcome: int, control
         "method": METHOD_CMH + (" with continuity correction" if cc else " without continuity correction")
         + f"; all allocations of the published counts to {n_sets} sets of 1:{ratio}",
     }
+
+
+def exact_attainable_p(n_sets: int, ratio: int, treated_with_outcome: int, controls_with_outcome: int,
+                       target: tuple[float, float] | None = None) -> dict[str, Any]:
+    """Exact conditional (R ``mantelhaen.test(exact = TRUE)``) p-values attainable from published margins.
+
+    In a 1:k set with m1 outcomes, a is Bernoulli(m1 / (k + 1)) under the null, so S = T1 is
+    Poisson-binomial and its distribution depends only on how many sets have each m1 = 0..k+1.
+    Every vector of counts (n_0, ..., n_{k+1}) with sum n_sets and sum m1 n_m = T1 + C1 is an
+    attainable allocation iff n_0 <= sets whose treated patient lacks the outcome and
+    n_{k+1} <= sets whose treated patient has it (the rest can always be arranged).
+    Returns keys: n_distinct_p, p_min, p_max, p_values (sorted distinct, rounded to 12 digits),
+    allocation_p_min, allocation_p_max (allocations as in ``cmh_attainable_p``), target,
+    target_attainable, m1_counts_target (counts n_0..n_{k+1} of one allocation in the target, or
+    None), allocation_target, p_target, method.
+    """
+    size = ratio + 1
+    total = treated_with_outcome + controls_with_outcome
+    n_without = n_sets - treated_with_outcome
+    found: dict[float, tuple[int, ...]] = {}
+
+    def rec(level: int, left_sets: int, left_total: int, counts: tuple[int, ...]) -> None:
+        if level == size:  # the last level, m1 = size, takes the remaining sets
+            n_last = left_sets
+            if left_total != size * n_last or n_last > treated_with_outcome:
+                return
+            full = counts + (n_last,)
+            if full[0] > n_without:
+                return
+            pmf = np.ones(1)
+            for m1, count in enumerate(full):
+                if count:
+                    q = m1 / size
+                    j = np.arange(count + 1)
+                    logc = np.array([math.lgamma(count + 1) - math.lgamma(i + 1) - math.lgamma(count - i + 1) for i in j])
+                    with np.errstate(divide="ignore"):
+                        pmf = np.convolve(pmf, np.exp(logc + j * np.log(q) + (count - j) * np.log1p(-q)) if 0 < q < 1
+                                          else (np.eye(1, count + 1, 0 if q == 0 else count).ravel()))
+            p = round(_two_sided_exact_p(pmf, treated_with_outcome), 12)
+            found.setdefault(p, full)
+            return
+        for count in range(left_sets + 1):
+            if level * count > left_total:
+                break
+            rec(level + 1, left_sets - count, left_total - level * count, counts + (count,))
+
+    rec(0, n_sets, total, ())
+    if not found:
+        raise MatchedTestError("exact range: no allocation of the published counts to the matched sets exists")
+    ps = sorted(found)
+    hit = None if target is None else next((p for p in ps if target[0] <= p < target[1]), None)
+
+    def allocation(p: float) -> dict[str, list[int]]:
+        return m1_counts_to_allocation(found[p], treated_with_outcome, ratio)
+
+    return {"n_distinct_p": len(ps), "p_min": ps[0], "p_max": ps[-1], "p_values": ps,
+            "allocation_p_min": allocation(ps[0]), "allocation_p_max": allocation(ps[-1]),
+            "target": None if target is None else [float(target[0]), float(target[1])],
+            "target_attainable": None if target is None else hit is not None,
+            "m1_counts_target": None if hit is None else list(found[hit]),
+            "allocation_target": None if hit is None else allocation(hit), "p_target": hit,
+            "method": "exact conditional test (R mantelhaen.test, exact = TRUE); all allocations of the published "
+                      f"counts to {n_sets} sets of 1:{ratio}"}
+
+
+def m1_counts_to_allocation(m1_counts: Sequence[int], treated_with_outcome: int, ratio: int) -> dict[str, list[int]]:
+    """One allocation of 1:k sets with the given numbers of sets having m1 = 0..k+1 outcomes.
+
+    Sets with m1 = k + 1 get a treated patient with the outcome, sets with m1 = 0 one without; the
+    remaining treated-with-outcome places go to the sets with the largest m1. Returns the allocation
+    as in ``cmh_attainable_p`` (controls with the outcome per set, by treated class).
+    """
+    values = sorted((m1 for m1, count in enumerate(m1_counts) for _ in range(count)), reverse=True)
+    if len(values) and (values[0] > ratio + 1 or sum(1 for v in values if v > 0) < treated_with_outcome
+                        or sum(1 for v in values if v == ratio + 1) > treated_with_outcome):
+        raise MatchedTestError("allocation: these outcome counts cannot hold the treated patients with the outcome")
+    with_outcome = [v - 1 for v in values[:treated_with_outcome]]
+    without = values[treated_with_outcome:]
+    if any(v > ratio for v in without):
+        raise MatchedTestError("allocation: a set without a treated outcome cannot have more than k control outcomes")
+    return {"treated_with_outcome": with_outcome, "treated_without_outcome": without}
+
+
+def rounding_interval(printed: float, decimals: int) -> tuple[float, float]:
+    """The half-open interval of values that print as ``printed`` when rounded half up to ``decimals``.
+
+    E.g. p = 0.42 printed to 2 decimals comes from [0.415, 0.425).
+    """
+    half = 0.5 * 10.0 ** (-decimals)
+    return (round(printed - half, decimals + 1), round(printed + half, decimals + 1))
 
 
 def allocation_to_patients(allocation: dict[str, Sequence[int]], ratio: int) -> pd.DataFrame:
