@@ -11,6 +11,7 @@ from scipy.stats import t as t_dist
 
 from nenbone.analysis.missing_data import (
     MissingDataError,
+    complete_case_summary,
     fit_multinomial_logit,
     impute_chained,
     missing_summary,
@@ -68,6 +69,10 @@ def test_missing_summary_and_nelson_aalen_by_hand():
     s = missing_summary(frame, ["grade", "age"]).set_index("variable")
     assert s.loc["grade", "n_missing"] == 2 and s.loc["grade", "percent_missing"] == 50.0
     assert s.loc["age", "n_missing"] == 0
+    # rows: complete, grade missing, both missing, age missing
+    cc = complete_case_summary(pd.DataFrame({"grade": [1, None, None, 2], "age": [50, 60, None, None]}), ["grade", "age"])
+    assert cc == {"n": 4, "n_complete": 1, "n_incomplete": 3, "missing_by_variable": {"grade": 2, "age": 2},
+                  "missing_only_this": {"grade": 1, "age": 1}, "n_missing_several": 1}
     # times 1, 2, 2, 3 with events 1, 1, 0, 1: H = 1/4, 1/4 + 1/3, same, + 1/1
     h = nelson_aalen_at_own_time([1, 2, 2, 3], [1, 1, 0, 1])
     assert h == pytest.approx([0.25, 0.25 + 1 / 3, 0.25 + 1 / 3, 0.25 + 1 / 3 + 1])

@@ -9,6 +9,7 @@ import pytest
 from nenbone.analysis.ps_reporting import (
     PSReportingError,
     caliper_in_logit_units,
+    distribution_by_group,
     iptw_balance,
     kish_ess,
     variance_ratios,
@@ -75,3 +76,10 @@ def test_kish_ess_by_hand_and_refusals():
         kish_ess([1, -1])
     with pytest.raises(PSReportingError):
         weight_summary([1.0, 2.0], [1, 1])
+
+
+def test_score_distribution_by_hand():
+    # treated scores 0.2, 0.4, 0.6, 0.8 (type 7: q1 = 0.35, median 0.5, q3 = 0.65); control 0.1, 0.3
+    d = distribution_by_group([0.2, 0.4, 0.6, 0.8, 0.1, 0.3], [1, 1, 1, 1, 0, 0]).set_index("group")
+    assert list(d.loc["treated", ["min", "q1", "median", "q3", "max"]]) == pytest.approx([0.2, 0.35, 0.5, 0.65, 0.8])
+    assert d.loc["control", "median"] == pytest.approx(0.2) and d.loc["control", "n"] == 2

@@ -67,6 +67,22 @@ def missing_summary(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["variable", "n", "n_missing", "n_observed", "percent_missing"])
 
 
+def complete_case_summary(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, Any]:
+    """Who a complete-case analysis on ``columns`` keeps and drops, for the Methods paragraph.
+
+    Returns keys: n (rows), n_complete, n_incomplete (rows missing at least one column),
+    missing_by_variable ({column: rows missing it}), missing_only_this ({column: rows for which it is
+    the only missing column}), n_missing_several (rows missing two or more columns).
+    """
+    summary = missing_summary(frame, columns)
+    miss = frame[list(columns)].isna()
+    per_row = miss.sum(axis=1)
+    return {"n": int(len(frame)), "n_complete": int((per_row == 0).sum()), "n_incomplete": int((per_row > 0).sum()),
+            "missing_by_variable": dict(zip(summary["variable"], summary["n_missing"].astype(int).tolist())),
+            "missing_only_this": {c: int((miss[c] & (per_row == 1)).sum()) for c in columns},
+            "n_missing_several": int((per_row > 1).sum())}
+
+
 def nelson_aalen_at_own_time(durations: Any, events: Any) -> np.ndarray:
     """Nelson-Aalen cumulative hazard H(T_i) = sum_{t_j <= T_i} d_j / n_j at each patient's own time."""
     table = km_table(durations, events)

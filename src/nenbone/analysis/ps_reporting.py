@@ -114,22 +114,35 @@ def kish_ess(weights: Any) -> float:
     return float(w.sum() ** 2 / (w**2).sum())
 
 
-def weight_summary(weights: Any, treated: Any) -> pd.DataFrame:
-    """Distribution of the weights in each group: n, ess (Kish), sum, mean, min, q1, median, q3, max.
+def distribution_by_group(values: Any, treated: Any) -> pd.DataFrame:
+    """Distribution of a score (e.g. the propensity score, for overlap) in each group.
 
-    Columns: group ("treated"/"control"), n, ess, sum, mean, min, q1, median, q3, max
-    (quartiles by R quantile type 7).
+    Columns: group ("treated"/"control"), n, mean, min, q1, median, q3, max (quartiles by R quantile type 7).
+    """
+    v = np.asarray(values, dtype=float)
+    if not np.isfinite(v).all():
+        raise PSReportingError("distribution: values must be finite (no missing values)")
+    t = _treated(treated, len(v))
+    rows = []
+    for label, mask in (("treated", t), ("control", ~t)):
+        x = v[mask]
+        q = np.quantile(x, [0.0, 0.25, 0.5, 0.75, 1.0])
+        rows.append({"group": label, "n": int(mask.sum()), "mean": float(x.mean()), "min": float(q[0]),
+                     "q1": float(q[1]), "median": float(q[2]), "q3": float(q[3]), "max": float(q[4])})
+    return pd.DataFrame(rows)
+
+
+def weight_summary(weights: Any, treated: Any) -> pd.DataFrame:
+    """Distribution of the weights in each group: ``distribution_by_group`` plus ess (Kish) and sum.
+
+    Columns: group ("treated"/"control"), n, ess, sum, mean, min, q1, median, q3, max.
     """
     w = np.asarray(weights, dtype=float)
     t = _treated(treated, len(w))
-    rows = []
-    for label, mask in (("treated", t), ("control", ~t)):
-        x = w[mask]
-        q = np.quantile(x, [0.0, 0.25, 0.5, 0.75, 1.0])
-        rows.append({"group": label, "n": int(mask.sum()), "ess": kish_ess(x), "sum": float(x.sum()),
-                     "mean": float(x.mean()), "min": float(q[0]), "q1": float(q[1]), "median": float(q[2]),
-                     "q3": float(q[3]), "max": float(q[4])})
-    return pd.DataFrame(rows)
+    out = distribution_by_group(w, t)
+    out.insert(2, "ess", [kish_ess(w[t]), kish_ess(w[~t])])
+    out.insert(3, "sum", [float(w[t].sum()), float(w[~t].sum())])
+    return out
 
 
 def iptw_balance(frame: pd.DataFrame, covariates: Sequence[str], treated: Any, weights: Any) -> dict[str, Any]:
