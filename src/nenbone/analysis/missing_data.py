@@ -5,7 +5,7 @@ Groothuis-Oudshoorn 2011), and says where it departs:
 
 * start: each missing value is a random draw from the observed values of its variable (mice
   ``initialize.imp``);
-* visit sequence: the variables in the order given, ``iterations`` cycles (mice default maxit = 5);
+* visit sequence: the variables in the order given, ``iterations`` cycles (default 10; mice's maxit is 5);
 * continuous variables: predictive mean matching (mice ``pmm``, type-1 matching): a Bayesian linear
   regression draw (sigma*^2 = RSS / chi2(n_obs - p), beta* ~ N(beta_hat, sigma*^2 (X'X + ridge I)^-1),
   ridge = 1e-5 as mice), predicted means X beta_hat for the observed and X beta* for the missing,
