@@ -1,0 +1,455 @@
+"""Native Cox proportional hazards engine, written to equal R's ``survival::coxph`` (survival 3.x).
+
+Pure numpy/scipy on arrays; no file IO, no pandas. ``survival.cox`` builds the design (dummy coding,
+missing-value checks) and calls ``fit_cox`` here; ``zph`` is R's ``cox.zph`` (survival >= 3.0).
+
+What is computed, and how it follows R (``coxph.fit`` / ``coxfit6.c`` / ``coxscore2.c`` / ``cox.zph``):
+
+* Times within sqrt(machine eps) of each other (absolutely, or relative to the mean |time|) are
+  one tied time, as R's ``aeqSurv`` (``coxph.control(timefix = TRUE)``) makes them.
+* Risk sets by sorting once on (stratum, time) and cumulative sums over the distinct times of each
+  stratum: O(n log n) for the sort, O(n p^2) per Newton step.
+* Ties: Efron (R's default) or Breslow (Stata's ``stcox`` default). With case weights, the d tied
+  deaths at a time share meanwt = (sum of their weights) / d, as R does.
+* Newton-Raphson from beta = 0; an iteration whose log-likelihood falls is replaced by the midpoint
+  of the old and new beta (step halving); converged when |1 - ll_old / ll_new| <= 1e-9 without
+  halving (R's ``eps``), at most ``max_iter`` (R: 20) iterations.
+* Model-based variance: inverse information at the estimate. Robust (sandwich) variance: R's
+  ``coxph(..., robust = TRUE)`` / ``cluster()``: D'D with D the weighted dfbeta residuals
+  w_i U_i V summed within clusters (each subject its own cluster without one); no g/(g-1) factor.
+  U_i are R's score residuals, Efron ties included (each tied death takes 1/d of each of the d
+  Efron steps, and its own risk weight is reduced by k/d at step k).
+* Tests: likelihood ratio 2 (ll - ll0), score U(0)' I(0)^-1 U(0), Wald b' V^-1 b (V robust when
+  robust, as R's ``wald.test``) and, when robust, R's robust score test (``rscore``).
+* Refusals (named errors, never a silent NA as R gives): a covariate constant within every stratum,
+  collinear covariates (singular information), a likelihood that does not converge, and monotone
+  likelihood (perfect separation), detected by R's own rule |U V| > 1e-9 and > sqrt(eps) |b|
+  (R only warns "Loglik converged before variable ...; coefficient may be infinite").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nenbone.errors import NenboneError
+
+EPS = 1e-9  # R coxph.control(eps)
+TOLER_INF = EPS**0.5  # R coxph.control(toler.inf)
+TIMEFIX_TOLERANCE = float(np.finfo(float).eps) ** 0.5  # R aeqSurv
+MAX_ITER = 20  # R coxph.control(iter.max)
+
+
+class CoxModelError(NenboneError):
+    """A Cox model the data cannot support: inputs, a constant covariate, separation, no convergence."""
+
+
+class CoxSeparationError(CoxModelError):
+    """Monotone likelihood (perfect separation): a coefficient runs to +-infinity."""
+
+
+class CoxConstantCovariateError(CoxModelError):
+    """A covariate constant (within every stratum) or collinear with others: not estimable."""
+
+
+# ----------------------------------------------------------------------------------------------
+# Risk-set bookkeeping
+# ----------------------------------------------------------------------------------------------
+
+
+def aeq_times(times: np.ndarray, tolerance: float = TIMEFIX_TOLERANCE) -> np.ndarray:
+    """R's ``aeqSurv``: times closer than ``tolerance`` (absolutely or relative to mean |t|) become one."""
+    t = np.asarray(times, dtype=float)
+    y = np.unique(t[np.isfinite(t)])
+    if y.size < 2:
+        return t
+    dy = np.diff(y)
+    tied = (dy <= tolerance) | (dy / np.mean(np.abs(y)) <= tolerance)
+    if not tied.any():
+        return t
+    cuts = y[np.concatenate([[True], ~tied])]
+    return cuts[np.searchsorted(cuts, t, side="right") - 1]
+
+
+@dataclass(frozen=True)
+class RiskSets:
+    """Data sorted by (stratum, time) with the groups of equal (stratum, time).
+
+    ``group`` (per sorted row) indexes the distinct (stratum, time) groups; ``starts`` their first row;
+    ``stratum_end`` (per group) the first group of the next stratum; ``first`` (per group) the first
+    group of its stratum.
+    """
+
+    order: np.ndarray
+    time: np.ndarray
+    event: np.ndarray
+    weight: np.ndarray
+    x: np.ndarray
+    strata: np.ndarray
+    group: np.ndarray
+    starts: np.ndarray
+    stratum_end: np.ndarray
+    first: np.ndarray
+    deaths: np.ndarray  # per group: number of events
+    death_weight: np.ndarray  # per group: sum of the events' weights
+
+
+def risk_sets(time: np.ndarray, event: np.ndarray, x: np.ndarray, weight: np.ndarray,
+              strata: np.ndarray) -> RiskSets:
+    """Sort once and index the (stratum, time) groups; everything else is cumulative sums."""
+    order = np.lexsort((time, strata))
+    t, e, w, s = time[order], event[order], weight[order], strata[order]
+    xs = x[order]
+    n = t.size
+    new = np.ones(n, dtype=bool)
+    new[1:] = (t[1:] != t[:-1]) | (s[1:] != s[:-1])
+    starts = np.flatnonzero(new)
+    group = np.cumsum(new) - 1
+    g_strata = s[starts]
+    new_stratum = np.ones(starts.size, dtype=bool)
+    new_stratum[1:] = g_strata[1:] != g_strata[:-1]
+    stratum_starts = np.flatnonzero(new_stratum)
+    stratum_id = np.cumsum(new_stratum) - 1
+    bounds = np.append(stratum_starts, starts.size)
+    first = stratum_starts[stratum_id]
+    stratum_end = bounds[stratum_id + 1]
+    ef = e.astype(float)
+    deaths = np.add.reduceat(ef, starts)
+    death_weight = np.add.reduceat(ef * w, starts)
+    return RiskSets(order, t, e, w, xs, s, group, starts, stratum_end, first, deaths, death_weight)
+
+
+def _risk_sum(per_group: np.ndarray, rs: RiskSets) -> np.ndarray:
+    """Sum over the risk set of each group (later or equal times, same stratum): reverse cumulative sums."""
+    rc = np.cumsum(per_group[::-1], axis=0)[::-1]
+    rc = np.concatenate([rc, np.zeros((1, *rc.shape[1:]))], axis=0)
+    return rc[:-1] - rc[rs.stratum_end]
+
+
+def _forward_sum(per_group: np.ndarray, rs: RiskSets) -> np.ndarray:
+    """Cumulative sum over the groups of each stratum up to and including the group."""
+    c = np.cumsum(per_group, axis=0)
+    c0 = np.concatenate([np.zeros((1, *c.shape[1:])), c], axis=0)
+    return c - c0[rs.first]
+
+
+def _pairs(p: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.triu_indices(p)
+
+
+def _unpack(flat: np.ndarray, p: int) -> np.ndarray:
+    iu = _pairs(p)
+    m = np.zeros((p, p))
+    m[iu] = flat
+    m[(iu[1], iu[0])] = flat
+    return m
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """Efron (or Breslow) sub-steps at the event groups: for each, its group, k/d and meanwt."""
+
+    group: np.ndarray  # event group of each sub-step
+    frac: np.ndarray  # k/d (0 for Breslow)
+    meanwt: np.ndarray  # weight of the sub-step in the likelihood
+
+
+def _steps(rs: RiskSets, efron: bool) -> _Steps:
+    eg = np.flatnonzero(rs.deaths > 0)
+    d = rs.deaths[eg].astype(np.int64)
+    if efron:
+        reps = d
+        grp = np.repeat(eg, reps)
+        offsets = np.repeat(np.cumsum(reps) - reps, reps)
+        k = np.arange(grp.size) - offsets
+        frac = k / np.repeat(d, reps)
+        meanwt = np.repeat(rs.death_weight[eg] / d, reps)
+    else:
+        grp, frac, meanwt = eg, np.zeros(eg.size), rs.death_weight[eg]
+    return _Steps(grp, frac, meanwt)
+
+
+@dataclass(frozen=True)
+class _Eval:
+    loglik: float
+    score: np.ndarray
+    info: np.ndarray
+    # per sub-step (kept for residuals and zph)
+    denom: np.ndarray
+    xbar: np.ndarray
+    step_info: np.ndarray | None = None
+
+
+def _evaluate(rs: RiskSets, steps: _Steps, beta: np.ndarray, need_info: bool = True,
+              step_info: bool = False) -> _Eval:
+    """Log partial likelihood, score and information at beta (R coxfit6's sums, vectorised)."""
+    x, w, e = rs.x, rs.weight, rs.event
+    p = x.shape[1]
+    eta = x @ beta
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = w * np.exp(eta)
+        rx = r[:, None] * x
+    s0 = _risk_sum(np.add.reduceat(r, rs.starts), rs)
+    s1 = _risk_sum(np.add.reduceat(rx, rs.starts, axis=0), rs)
+    dead = e.astype(bool)
+    ev_groups = rs.group[dead]
+    gn = rs.starts.size
+    s0d = np.bincount(ev_groups, weights=r[dead], minlength=gn)
+    s1d = np.zeros((gn, p))
+    for j in range(p):
+        s1d[:, j] = np.bincount(ev_groups, weights=rx[dead, j], minlength=gn)
+    g, f, mw = steps.group, steps.frac, steps.meanwt
+    denom = s0[g] - f * s0d[g]
+    num1 = s1[g] - f[:, None] * s1d[g]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xbar = num1 / denom[:, None]
+        loglik = float(np.sum(w[dead] * eta[dead]) - np.sum(mw * np.log(denom)))
+    score = (w[dead, None] * x[dead]).sum(0) - (mw[:, None] * xbar).sum(0)
+    info = np.zeros((p, p))
+    per_step = None
+    if need_info:
+        iu = _pairs(p)
+        with np.errstate(over="ignore", invalid="ignore"):
+            rxx = rx[:, iu[0]] * x[:, iu[1]]
+        s2 = _risk_sum(np.add.reduceat(rxx, rs.starts, axis=0), rs)
+        s2d = np.zeros((gn, len(iu[0])))
+        for j in range(len(iu[0])):
+            s2d[:, j] = np.bincount(ev_groups, weights=rxx[dead, j], minlength=gn)
+        a = mw / denom
+        b = a * f
+        a_g = np.bincount(g, weights=a, minlength=gn)
+        b_g = np.bincount(g, weights=b, minlength=gn)
+        flat = a_g @ s2 - b_g @ s2d
+        info = _unpack(flat, p) - (xbar * mw[:, None]).T @ xbar
+        if step_info:
+            flat_k = (a[:, None] * s2[g] - b[:, None] * s2d[g])
+            per_step = np.stack([_unpack(row, p) for row in flat_k]) - mw[:, None, None] * (
+                xbar[:, :, None] * xbar[:, None, :])
+    return _Eval(loglik, score, info, denom, xbar, per_step)
+
+
+def score_residuals(rs: RiskSets, steps: _Steps, beta: np.ndarray, ev: _Eval | None = None) -> np.ndarray:
+    """R's score residuals U_i (unweighted), in the sorted order of ``rs`` (coxscore2.c, vectorised).
+
+    U_i = delta_i (x_i - (1/d) sum_k xbar_k) - r_i sum_{t_k <= t_i} h_k c_ik (x_i - xbar_k), with
+    h_k = meanwt / D_k the hazard of sub-step k, r_i = exp(eta_i) and c_ik = 1 except for the deaths
+    at t_k under Efron, where c_ik = 1 - k/d.
+    """
+    ev = ev or _evaluate(rs, steps, beta, need_info=False)
+    x, e = rs.x, rs.event.astype(bool)
+    gn = rs.starts.size
+    p = x.shape[1]
+    g, f, mw = steps.group, steps.frac, steps.meanwt
+    h = mw / ev.denom
+    hx = h[:, None] * ev.xbar
+    big_h = np.bincount(g, weights=h, minlength=gn)
+    big_a = np.column_stack([np.bincount(g, weights=hx[:, j], minlength=gn) for j in range(p)])
+    big_b = np.bincount(g, weights=h * f, minlength=gn)
+    big_c = np.column_stack([np.bincount(g, weights=hx[:, j] * f, minlength=gn) for j in range(p)])
+    n_steps = np.maximum(np.bincount(g, minlength=gn), 1)  # d under Efron, 1 under Breslow
+    xbar_mean = np.column_stack([np.bincount(g, weights=ev.xbar[:, j], minlength=gn) for j in range(p)])
+    xbar_mean = xbar_mean / n_steps[:, None]
+    cum_h = _forward_sum(big_h, rs)[rs.group]
+    cum_a = _forward_sum(big_a, rs)[rs.group]
+    risk = np.exp(x @ beta)
+    resid = -risk[:, None] * (x * cum_h[:, None] - cum_a)
+    gi = rs.group[e]
+    resid[e] += x[e] - xbar_mean[gi] + risk[e, None] * (x[e] * big_b[gi, None] - big_c[gi])
+    return resid
+
+
+# ----------------------------------------------------------------------------------------------
+# The fit
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CoxFit:
+    """A fitted Cox model (arrays in the order of the covariate names)."""
+
+    names: tuple[str, ...]
+    coef: np.ndarray
+    var: np.ndarray  # model-based: inverse information at the estimate
+    robust_var: np.ndarray | None  # sandwich, clustered when a cluster was given
+    loglik: float
+    loglik_null: float
+    iterations: int
+    n: int
+    events: int
+    ties: str
+    lr_test: float
+    score_test: float
+    wald_test: float  # with robust_var when robust (R's wald.test)
+    robust_score_test: float | None
+    df: int
+
+    @property
+    def se(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.robust_var if self.robust_var is not None else self.var))
+
+    @property
+    def model_se(self) -> np.ndarray:
+        return np.sqrt(np.diag(self.var))
+
+    def p_values(self) -> dict[str, float]:
+        from scipy.special import chdtrc
+
+        out = {"lr": float(chdtrc(self.df, self.lr_test)), "score": float(chdtrc(self.df, self.score_test)),
+               "wald": float(chdtrc(self.df, self.wald_test))}
+        if self.robust_score_test is not None:
+            out["robust_score"] = float(chdtrc(self.df, self.robust_score_test))
+        return out
+
+
+def _check_inputs(time: np.ndarray, event: np.ndarray, x: np.ndarray, weight: np.ndarray,
+                  names: tuple[str, ...]) -> None:
+    problems = []
+    n = time.size
+    if event.size != n or x.shape[0] != n or weight.size != n:
+        raise CoxModelError(f"Cox model: lengths differ (time {n}, event {event.size}, "
+                            f"covariates {x.shape[0]}, weights {weight.size})")
+    if n == 0:
+        raise CoxModelError("Cox model: no observations")
+    for what, bad in (("time", ~np.isfinite(time) | (time < 0)), ("weight", ~np.isfinite(weight) | (weight <= 0))):
+        idx = np.flatnonzero(bad)
+        if idx.size:
+            problems.append(f"invalid {what} (missing, infinite or {'negative' if what == 'time' else 'not > 0'}) "
+                            f"at positions {idx[:20].tolist()}")
+    bad_x = np.flatnonzero(~np.isfinite(x).all(axis=1))
+    if bad_x.size:
+        problems.append(f"missing or infinite covariates at positions {bad_x[:20].tolist()}")
+    if not np.isin(event, (0, 1)).all():
+        problems.append(f"event not 0/1 at positions {np.flatnonzero(~np.isin(event, (0, 1)))[:20].tolist()}")
+    if problems:
+        raise CoxModelError("Cox model: " + "; ".join(problems))
+    if event.sum() == 0:
+        raise CoxModelError("Cox model: no events")
+    if len(names) != x.shape[1]:
+        raise CoxModelError(f"Cox model: {x.shape[1]} covariate columns but {len(names)} names")
+
+
+def _check_estimable(rs: RiskSets, names: tuple[str, ...]) -> None:
+    x = rs.x
+    constant = []
+    s = rs.strata
+    new = np.ones(s.size, dtype=bool)
+    new[1:] = s[1:] != s[:-1]
+    starts = np.flatnonzero(new)
+    for j, name in enumerate(names):
+        lo = np.minimum.reduceat(x[:, j], starts)
+        hi = np.maximum.reduceat(x[:, j], starts)
+        if np.all(hi - lo == 0):
+            constant.append(name)
+    if constant:
+        where = " within every stratum" if starts.size > 1 else ""
+        raise CoxConstantCovariateError(f"Cox model: covariate(s) {constant} constant{where}: no effect can be estimated")
+
+
+def _invert(info: np.ndarray, names: tuple[str, ...], what: str) -> np.ndarray:
+    from scipy.linalg import cho_factor, cho_solve, LinAlgError
+
+    try:
+        c = cho_factor(info)
+        if np.min(np.abs(np.diag(c[0]))) < 1e-9 * np.max(np.abs(np.diag(c[0]))):
+            raise LinAlgError("near singular")
+        return cho_solve(c, np.eye(info.shape[0]))
+    except (LinAlgError, ValueError):
+        raise CoxConstantCovariateError(
+            f"Cox model: information matrix singular {what} (covariates {list(names)} collinear "
+            "or without variation in the risk sets)") from None
+
+
+def fit_cox(time: Any, event: Any, x: Any, *, names: tuple[str, ...] | list[str] | None = None,
+            ties: str = "efron", weights: Any = None, strata: Any = None, cluster: Any = None,
+            robust: bool = False, max_iter: int = MAX_ITER, timefix: bool = True) -> CoxFit:
+    """Fit a Cox model as R's ``coxph`` does (see the module docstring for every rule)."""
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=float)
+    xm = np.asarray(x, dtype=float)
+    if xm.ndim == 1:
+        xm = xm[:, None]
+    n, p = xm.shape
+    names = tuple(names) if names is not None else tuple(f"x{j + 1}" for j in range(p))
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    _check_inputs(t, e, xm, w, names)
+    ties = ties.lower()
+    if ties not in ("efron", "breslow"):
+        raise CoxModelError(f"Cox model: ties must be 'efron' or 'breslow', got {ties!r}")
+    if timefix:
+        t = aeq_times(t)
+    s_codes = np.zeros(n, dtype=np.int64) if strata is None else _codes(strata, n, "strata")
+    centred = xm - np.average(xm, axis=0, weights=w)
+    rs = risk_sets(t, e, centred, w, s_codes)
+    _check_estimable(rs, names)
+    steps = _steps(rs, ties == "efron")
+
+    beta = np.zeros(p)
+    ev0 = _evaluate(rs, steps, beta)
+    v0 = _invert(ev0.info, names, "at beta = 0")
+    score_test = float(ev0.score @ v0 @ ev0.score)
+    ll0 = ev0.loglik
+    # R coxfit6: newbeta = beta + I^-1 U; accept if the log-likelihood rises, else halve
+    ll_old, ev = ll0, ev0
+    new = beta + v0 @ ev0.score
+    converged, halving, it = False, False, 0
+    for it in range(1, max_iter + 1):
+        ev_new = _evaluate(rs, steps, new)
+        ll_new = ev_new.loglik
+        if np.isfinite(ll_new) and abs(1 - ll_old / ll_new) <= EPS and not halving:
+            beta, ev, converged = new, ev_new, True
+            break
+        if it == max_iter:
+            break
+        if not np.isfinite(ll_new) or ll_new < ll_old:
+            halving = True
+            new = (new + beta) / 2
+        else:
+            halving = False
+            ll_old, beta, ev = ll_new, new, ev_new
+            new = beta + _invert(ev.info, names, "during the iterations") @ ev.score
+    if not converged:
+        raise CoxModelError(f"Cox model ({', '.join(names)}): the partial likelihood did not converge "
+                            f"in {max_iter} Newton-Raphson iterations")
+    var = _invert(ev.info, names, "at the estimate")
+    infs = np.abs(ev.score @ var)
+    runaway = (infs > EPS) & (infs > TOLER_INF * np.abs(beta))
+    if runaway.any():
+        bad = [names[j] for j in np.flatnonzero(runaway)]
+        raise CoxSeparationError(
+            f"Cox model: monotone likelihood (perfect separation) in {bad}: the log-likelihood converges "
+            "while the coefficient runs to infinity (e.g. a group with no events, or every event with the "
+            "largest value in its risk set); no finite hazard ratio exists")
+    robust = robust or cluster is not None
+    robust_var = robust_score = None
+    if robust:
+        c_codes = _codes(cluster, n, "cluster")[rs.order] if cluster is not None else np.arange(n)
+        d = rs.weight[:, None] * score_residuals(rs, steps, beta, ev) @ var
+        dg = _sum_by(d, c_codes)
+        robust_var = dg.T @ dg
+        u0 = _sum_by(rs.weight[:, None] * score_residuals(rs, steps, np.zeros(p), ev0), c_codes)
+        usum = u0.sum(0)
+        robust_score = float(usum @ np.linalg.solve(u0.T @ u0, usum))
+    wald_v = robust_var if robust_var is not None else var
+    wald = float(beta @ np.linalg.solve(wald_v, beta))
+    return CoxFit(names=names, coef=beta, var=var, robust_var=robust_var, loglik=ev.loglik, loglik_null=ll0,
+                  iterations=it, n=n, events=int(e.sum()), ties=ties, lr_test=2 * (ev.loglik - ll0),
+                  score_test=score_test, wald_test=wald, robust_score_test=robust_score, df=p)
+
+
+def _codes(labels: Any, n: int, what: str) -> np.ndarray:
+    import pandas as pd
+
+    s = pd.Series(np.asarray(labels))
+    if len(s) != n:
+        raise CoxModelError(f"Cox model: {len(s)} {what} labels for {n} observations")
+    missing = np.flatnonzero(s.isna().to_numpy())
+    if missing.size:
+        raise CoxModelError(f"Cox model: missing {what} labels at positions {missing[:20].tolist()}")
+    return pd.factorize(s, sort=True)[0].astype(np.int64)
+
+
+def _sum_by(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    k = int(codes.max()) + 1
+    return np.column_stack([np.bincount(codes, weights=values[:, j], minlength=k) for j in range(values.shape[1])])
