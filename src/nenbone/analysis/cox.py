@@ -147,6 +147,15 @@ def _unpack(flat: np.ndarray, p: int) -> np.ndarray:
     return m
 
 
+def _unpack_rows(flat: np.ndarray, p: int) -> np.ndarray:
+    """Rows of upper-triangle entries -> stack of symmetric p x p matrices."""
+    idx = np.zeros((p, p), dtype=np.int64)
+    iu = _pairs(p)
+    idx[iu] = np.arange(len(iu[0]))
+    idx[(iu[1], iu[0])] = np.arange(len(iu[0]))
+    return flat[:, idx]
+
+
 @dataclass(frozen=True)
 class _Steps:
     """Efron (or Breslow) sub-steps at the event groups: for each, its group, k/d and meanwt."""
@@ -224,9 +233,8 @@ def _evaluate(rs: RiskSets, steps: _Steps, beta: np.ndarray, need_info: bool = T
         flat = a_g @ s2 - b_g @ s2d
         info = _unpack(flat, p) - (xbar * mw[:, None]).T @ xbar
         if step_info:
-            flat_k = (a[:, None] * s2[g] - b[:, None] * s2d[g])
-            per_step = np.stack([_unpack(row, p) for row in flat_k]) - mw[:, None, None] * (
-                xbar[:, :, None] * xbar[:, None, :])
+            flat_k = a[:, None] * s2[g] - b[:, None] * s2d[g]
+            per_step = _unpack_rows(flat_k, p) - mw[:, None, None] * (xbar[:, :, None] * xbar[:, None, :])
     return _Eval(loglik, score, info, denom, xbar, per_step)
 
 
@@ -453,3 +461,142 @@ def _codes(labels: Any, n: int, what: str) -> np.ndarray:
 def _sum_by(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
     k = int(codes.max()) + 1
     return np.column_stack([np.bincount(codes, weights=values[:, j], minlength=k) for j in range(values.shape[1])])
+
+
+# ----------------------------------------------------------------------------------------------
+# Proportional-hazards test: R's cox.zph (survival >= 3.0) and the pre-3.0 test
+# ----------------------------------------------------------------------------------------------
+
+ZPH_TRANSFORMS = ("km", "rank", "identity")
+
+
+@dataclass(frozen=True)
+class ZphResult:
+    """PH test per term and global; scaled Schoenfeld residuals (one row per event) for plots."""
+
+    terms: tuple[str, ...]
+    chisq: np.ndarray  # per term, then global
+    df: np.ndarray
+    p: np.ndarray
+    transform: str
+    method: str
+    time: np.ndarray  # event times (sorted by stratum, then time)
+    x: np.ndarray  # transformed event times g(t)
+    scaled_residuals: np.ndarray  # events x covariates: beta + scaled Schoenfeld residual
+
+
+def transform_times(time: np.ndarray, event: np.ndarray, transform: str) -> np.ndarray:
+    """cox.zph's g(t) for every observation: km = 1 - S(t-) (unweighted KM of all data, left-continuous),
+    rank = rank of t among all observations (average for ties), identity = t."""
+    if transform == "identity":
+        return time.astype(float)
+    if transform == "rank":
+        from scipy.stats import rankdata
+
+        return rankdata(time, method="average")
+    if transform == "km":
+        times, inverse = np.unique(time, return_inverse=True)
+        d = np.bincount(inverse, weights=event.astype(float), minlength=times.size)
+        n = np.bincount(inverse, minlength=times.size)[::-1].cumsum()[::-1].astype(float)
+        s = np.cumprod(1.0 - d / n)
+        s_before = np.concatenate([[1.0], s[:-1]])  # S(t-): the value just before each distinct time
+        return 1.0 - s_before[inverse]
+    raise CoxModelError(f"PH test: transform must be one of {ZPH_TRANSFORMS}, got {transform!r}")
+
+
+def _setup(time: Any, event: Any, x: Any, names: Any, weights: Any, strata: Any, ties: str,
+           timefix: bool) -> tuple[RiskSets, _Steps, tuple[str, ...]]:
+    t = np.asarray(time, dtype=float)
+    e = np.asarray(event, dtype=float)
+    xm = np.asarray(x, dtype=float)
+    xm = xm[:, None] if xm.ndim == 1 else xm
+    n, p = xm.shape
+    names = tuple(names) if names is not None else tuple(f"x{j + 1}" for j in range(p))
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    _check_inputs(t, e, xm, w, names)
+    t = aeq_times(t) if timefix else t
+    s_codes = np.zeros(n, dtype=np.int64) if strata is None else _codes(strata, n, "strata")
+    rs = risk_sets(t, e, xm - np.average(xm, axis=0, weights=w), w, s_codes)
+    return rs, _steps(rs, ties.lower() == "efron"), names
+
+
+def zph(time: Any, event: Any, x: Any, *, names: Any = None, terms: dict[str, list[int]] | None = None,
+        ties: str = "efron", weights: Any = None, strata: Any = None, transform: str = "km",
+        method: str = "score", timefix: bool = True) -> ZphResult:
+    """Test of proportional hazards, as R's ``cox.zph`` (survival >= 3.0) or its pre-3.0 version.
+
+    method="score" (R >= 3.0): for each term, the score test of adding x * g(t) to the fitted model,
+    U_g' (I_gg - I_gb I_bb^-1 I_bg)^-1 U_g at (beta_hat, 0), with g centred on its mean over the
+    events; global: all terms at once. Information and score use the model's ties (Efron sub-steps).
+    method="pre3" (R survival < 3.0, Grambsch and Therneau 1994): per covariate
+    T = (sum_i g_i r*_i)^2 / (d Var(b) sum g_i^2) with r* = d V r (scaled Schoenfeld residuals) and,
+    global, (g'R) V (g'R)' d / sum g^2; g over the d event times (km: 1 - S(t-); rank: rank among the
+    event times), V the model-based variance. Chi-square with 1 (p) df.
+    Scaled Schoenfeld residuals (for plots, as R's ``cox.zph()$y``): beta + r_i (I / d)^-1.
+    """
+    from scipy.special import chdtrc
+
+    if method not in ("score", "pre3"):
+        raise CoxModelError(f"PH test: method must be 'score' (R survival >= 3.0) or 'pre3', got {method!r}")
+    fit = fit_cox(time, event, x, names=names, ties=ties, weights=weights, strata=strata, timefix=timefix)
+    rs, steps, names = _setup(time, event, x, fit.names, weights, strata, ties, timefix)
+    p = len(names)
+    terms = terms or {nm: [j] for j, nm in enumerate(names)}
+    beta = fit.coef
+    ev = _evaluate(rs, steps, beta, step_info=True)
+    gn = rs.starts.size
+    dead = rs.event.astype(bool)
+    # per event group: score contribution and information
+    u_g = np.zeros((gn, p))
+    for j in range(p):
+        u_g[:, j] = np.bincount(rs.group[dead], weights=(rs.weight * rs.x[:, j])[dead], minlength=gn) - np.bincount(
+            steps.group, weights=steps.meanwt * ev.xbar[:, j], minlength=gn)
+    i_g = np.zeros((gn, p, p))
+    np.add.at(i_g, steps.group, ev.step_info)
+    n_steps = np.maximum(np.bincount(steps.group, minlength=gn), 1)
+    xbar_mean = np.column_stack([np.bincount(steps.group, weights=ev.xbar[:, j], minlength=gn) for j in range(p)])
+    xbar_mean /= n_steps[:, None]
+    schoen = rs.x[dead] - xbar_mean[rs.group[dead]]  # unscaled Schoenfeld residuals, sorted order
+    g_all = transform_times(rs.time, rs.event, transform)
+    ndead = int(dead.sum())
+    info = i_g.sum(0)
+    if method == "score":
+        g_obs = g_all - g_all[dead].mean()
+        g_grp = g_obs[rs.starts]
+        u_gamma = (g_grp[:, None] * u_g).sum(0)
+        i_bg = (g_grp[:, None, None] * i_g).sum(0)
+        i_gg = ((g_grp**2)[:, None, None] * i_g).sum(0)
+        full = np.block([[info, i_bg], [i_bg.T, i_gg]])
+        chisq, df = [], []
+        for cols in terms.values():
+            kk = list(range(p)) + [p + j for j in cols]
+            u = np.concatenate([np.zeros(p), u_gamma[cols]])
+            chisq.append(float(u @ np.linalg.solve(full[np.ix_(kk, kk)], u)))
+            df.append(len(cols))
+        u = np.concatenate([np.zeros(p), u_gamma])
+        chisq.append(float(u @ np.linalg.solve(full, u)))
+        df.append(p)
+        label = "R survival >= 3.0 cox.zph: score test of x * g(t) at the fitted beta"
+    else:
+        if transform == "rank":
+            from scipy.stats import rankdata
+
+            g_dead = rankdata(rs.time[dead], method="average")
+        else:
+            g_dead = g_all[dead]
+        xx = g_dead - g_dead.mean()
+        var = fit.var
+        test = xx @ (schoen @ var * ndead)
+        chisq = list(test**2 / (np.diag(var) * ndead * np.sum(xx**2)))
+        df = [1] * p
+        gt = xx @ schoen
+        chisq.append(float(gt @ var @ gt * ndead / np.sum(xx**2)))
+        df.append(p)
+        if list(terms) != list(names):
+            raise CoxModelError("PH test: the pre-3.0 method tests single covariates, not multi-column terms")
+        label = "R survival < 3.0 cox.zph (Grambsch-Therneau, scaled Schoenfeld residuals on g(t))"
+    chisq_a, df_a = np.array(chisq), np.array(df)
+    scaled = beta + schoen @ np.linalg.inv(info / ndead)
+    return ZphResult(terms=tuple(terms), chisq=chisq_a, df=df_a, p=chdtrc(df_a, chisq_a), transform=transform,
+                     method=f"{label}; transform {transform}; {ties.capitalize()} ties",
+                     time=rs.time[dead], x=g_all[dead], scaled_residuals=scaled)
