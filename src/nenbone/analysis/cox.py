@@ -418,17 +418,16 @@ def fit_cox(time: Any, event: Any, x: Any, *, names: tuple[str, ...] | list[str]
             ll_old, beta, ev = ll_new, new, ev_new
             new = beta + _invert(ev.info, names, "during the iterations") @ ev.score
     if not converged:
+        # the log-likelihood still climbing towards its supremum at infinity (e.g. it tends to 0, so
+        # R's relative criterion never triggers): a coefficient worth e^10 per SD is taken as running away
+        spread = np.sqrt(np.average(rs.x**2, axis=0, weights=rs.weight))
+        _raise_separation([names[j] for j in np.flatnonzero(np.abs(new * spread) > 10)])
         raise CoxModelError(f"Cox model ({', '.join(names)}): the partial likelihood did not converge "
                             f"in {max_iter} Newton-Raphson iterations")
     var = _invert(ev.info, names, "at the estimate")
     infs = np.abs(ev.score @ var)
     runaway = (infs > EPS) & (infs > TOLER_INF * np.abs(beta))
-    if runaway.any():
-        bad = [names[j] for j in np.flatnonzero(runaway)]
-        raise CoxSeparationError(
-            f"Cox model: monotone likelihood (perfect separation) in {bad}: the log-likelihood converges "
-            "while the coefficient runs to infinity (e.g. a group with no events, or every event with the "
-            "largest value in its risk set); no finite hazard ratio exists")
+    _raise_separation([names[j] for j in np.flatnonzero(runaway)])
     robust = robust or cluster is not None
     robust_var = robust_score = None
     if robust:
@@ -444,6 +443,14 @@ def fit_cox(time: Any, event: Any, x: Any, *, names: tuple[str, ...] | list[str]
     return CoxFit(names=names, coef=beta, var=var, robust_var=robust_var, loglik=ev.loglik, loglik_null=ll0,
                   iterations=it, n=n, events=int(e.sum()), ties=ties, lr_test=2 * (ev.loglik - ll0),
                   score_test=score_test, wald_test=wald, robust_score_test=robust_score, df=p)
+
+
+def _raise_separation(bad: list[str]) -> None:
+    if bad:
+        raise CoxSeparationError(
+            f"Cox model: monotone likelihood (perfect separation) in {bad}: the log-likelihood converges "
+            "while the coefficient runs to infinity (e.g. a group with no events, or every event with the "
+            "largest value in its risk set); no finite hazard ratio exists")
 
 
 def _codes(labels: Any, n: int, what: str) -> np.ndarray:
@@ -467,7 +474,7 @@ def _sum_by(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
 # Proportional-hazards test: R's cox.zph (survival >= 3.0) and the pre-3.0 test
 # ----------------------------------------------------------------------------------------------
 
-ZPH_TRANSFORMS = ("km", "rank", "identity")
+ZPH_TRANSFORMS = ("km", "rank", "identity", "log")
 
 
 @dataclass(frozen=True)
@@ -487,9 +494,12 @@ class ZphResult:
 
 def transform_times(time: np.ndarray, event: np.ndarray, transform: str) -> np.ndarray:
     """cox.zph's g(t) for every observation: km = 1 - S(t-) (unweighted KM of all data, left-continuous),
-    rank = rank of t among all observations (average for ties), identity = t."""
+    rank = rank of t among all observations (average for ties), identity = t, log = log t."""
     if transform == "identity":
         return time.astype(float)
+    if transform == "log":
+        with np.errstate(divide="ignore"):
+            return np.log(time.astype(float))
     if transform == "rank":
         from scipy.stats import rankdata
 
