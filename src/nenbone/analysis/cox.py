@@ -75,18 +75,21 @@ def aeq_times(times: np.ndarray, tolerance: float = TIMEFIX_TOLERANCE) -> np.nda
 
 @dataclass(frozen=True)
 class RiskSets:
-    """Data sorted by (stratum, time) with the groups of equal (stratum, time).
+    """Data sorted by stratum, then time *descending*, with the groups of equal (stratum, time).
 
-    ``group`` (per sorted row) indexes the distinct (stratum, time) groups; ``starts`` their first row;
-    ``stratum_end`` (per group) the first group of the next stratum; ``first`` (per group) the first
-    group of its stratum.
+    In this order the risk set of a group (same stratum, time >= its time) is every row from its
+    stratum's first row to the group's last row: a plain cumulative sum. ``group`` (per sorted row)
+    indexes the distinct (stratum, time) groups; ``starts`` their first row; ``first`` (per group) the
+    first group of its stratum, ``stratum_end`` the first group of the next one. ``tied_rows`` are the
+    event rows in groups with two or more events (what Efron's correction needs), ``tied_slot`` their
+    group's index among those groups.
     """
 
     order: np.ndarray
     time: np.ndarray
     event: np.ndarray
     weight: np.ndarray
-    x: np.ndarray
+    xt: np.ndarray  # covariates, p x n (each covariate contiguous)
     strata: np.ndarray
     group: np.ndarray
     starts: np.ndarray
@@ -94,14 +97,25 @@ class RiskSets:
     first: np.ndarray
     deaths: np.ndarray  # per group: number of events
     death_weight: np.ndarray  # per group: sum of the events' weights
+    dead_rows: np.ndarray
+    tied_rows: np.ndarray
+    tied_slot: np.ndarray
+    n_tied: int
+    one_stratum: bool
+    weighted_dead_sum: np.ndarray  # sum over events of w_i x_i
+
+    @property
+    def x(self) -> np.ndarray:
+        return self.xt.T
 
 
 def risk_sets(time: np.ndarray, event: np.ndarray, x: np.ndarray, weight: np.ndarray,
               strata: np.ndarray) -> RiskSets:
     """Sort once and index the (stratum, time) groups; everything else is cumulative sums."""
-    order = np.lexsort((time, strata))
+    one = bool(strata.size == 0 or strata.min() == strata.max())
+    order = np.argsort(-time, kind="stable") if one else np.lexsort((-time, strata))
     t, e, w, s = time[order], event[order], weight[order], strata[order]
-    xs = x[order]
+    xt = np.ascontiguousarray(x.T)[:, order]
     n = t.size
     new = np.ones(n, dtype=bool)
     new[1:] = (t[1:] != t[:-1]) | (s[1:] != s[:-1])
@@ -118,42 +132,32 @@ def risk_sets(time: np.ndarray, event: np.ndarray, x: np.ndarray, weight: np.nda
     ef = e.astype(float)
     deaths = np.add.reduceat(ef, starts)
     death_weight = np.add.reduceat(ef * w, starts)
-    return RiskSets(order, t, e, w, xs, s, group, starts, stratum_end, first, deaths, death_weight)
+    dead_rows = np.flatnonzero(e == 1)
+    tied_groups = np.flatnonzero(deaths >= 2)
+    in_tied = np.isin(group[dead_rows], tied_groups)
+    tied_rows = dead_rows[in_tied]
+    tied_slot = np.searchsorted(tied_groups, group[tied_rows])
+    return RiskSets(order, t, e, w, xt, s, group, starts, stratum_end, first, deaths, death_weight,
+                    dead_rows, tied_rows, tied_slot, int(tied_groups.size), bool(stratum_starts.size == 1),
+                    xt[:, dead_rows] @ w[dead_rows])
+
+
+def _group_sum(values: np.ndarray, rs: RiskSets) -> np.ndarray:
+    return values if rs.starts.size == values.size else np.add.reduceat(values, rs.starts)
 
 
 def _risk_sum(per_group: np.ndarray, rs: RiskSets) -> np.ndarray:
-    """Sum over the risk set of each group (later or equal times, same stratum): reverse cumulative sums."""
-    rc = np.cumsum(per_group[::-1], axis=0)[::-1]
-    rc = np.concatenate([rc, np.zeros((1, *rc.shape[1:]))], axis=0)
-    return rc[:-1] - rc[rs.stratum_end]
+    """Sum over the risk set of each group (same stratum, time >= the group's): cumulative sums."""
+    c = np.cumsum(per_group)
+    if rs.one_stratum:
+        return c
+    return c - np.concatenate([[0.0], c])[rs.first]
 
 
-def _forward_sum(per_group: np.ndarray, rs: RiskSets) -> np.ndarray:
-    """Cumulative sum over the groups of each stratum up to and including the group."""
-    c = np.cumsum(per_group, axis=0)
-    c0 = np.concatenate([np.zeros((1, *c.shape[1:])), c], axis=0)
-    return c - c0[rs.first]
-
-
-def _pairs(p: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.triu_indices(p)
-
-
-def _unpack(flat: np.ndarray, p: int) -> np.ndarray:
-    iu = _pairs(p)
-    m = np.zeros((p, p))
-    m[iu] = flat
-    m[(iu[1], iu[0])] = flat
-    return m
-
-
-def _unpack_rows(flat: np.ndarray, p: int) -> np.ndarray:
-    """Rows of upper-triangle entries -> stack of symmetric p x p matrices."""
-    idx = np.zeros((p, p), dtype=np.int64)
-    iu = _pairs(p)
-    idx[iu] = np.arange(len(iu[0]))
-    idx[(iu[1], iu[0])] = np.arange(len(iu[0]))
-    return flat[:, idx]
+def _later_sum(per_group: np.ndarray, rs: RiskSets) -> np.ndarray:
+    """Sum over the groups of the same stratum with time <= the group's (from it to the stratum's end)."""
+    rc = np.cumsum(per_group[::-1])[::-1]
+    return rc - np.concatenate([rc, [0.0]])[rs.stratum_end]
 
 
 @dataclass(frozen=True)
@@ -161,8 +165,9 @@ class _Steps:
     """Efron (or Breslow) sub-steps at the event groups: for each, its group, k/d and meanwt."""
 
     group: np.ndarray  # event group of each sub-step
-    frac: np.ndarray  # k/d (0 for Breslow)
+    frac: np.ndarray  # k/d (0 for Breslow and for single events)
     meanwt: np.ndarray  # weight of the sub-step in the likelihood
+    slot: np.ndarray  # index of the group among the tied groups (0 where frac = 0)
 
 
 def _steps(rs: RiskSets, efron: bool) -> _Steps:
@@ -175,9 +180,12 @@ def _steps(rs: RiskSets, efron: bool) -> _Steps:
         k = np.arange(grp.size) - offsets
         frac = k / np.repeat(d, reps)
         meanwt = np.repeat(rs.death_weight[eg] / d, reps)
+        tied_groups = np.flatnonzero(rs.deaths >= 2)
+        slot = np.clip(np.searchsorted(tied_groups, grp), 0, max(tied_groups.size - 1, 0))
     else:
         grp, frac, meanwt = eg, np.zeros(eg.size), rs.death_weight[eg]
-    return _Steps(grp, frac, meanwt)
+        slot = np.zeros(eg.size, dtype=np.int64)
+    return _Steps(grp, frac, meanwt, slot)
 
 
 @dataclass(frozen=True)
@@ -187,55 +195,75 @@ class _Eval:
     info: np.ndarray
     # per sub-step (kept for residuals and zph)
     denom: np.ndarray
-    xbar: np.ndarray
+    xbar: np.ndarray  # sub-steps x p
     step_info: np.ndarray | None = None
 
 
 def _evaluate(rs: RiskSets, steps: _Steps, beta: np.ndarray, need_info: bool = True,
               step_info: bool = False) -> _Eval:
-    """Log partial likelihood, score and information at beta (R coxfit6's sums, vectorised)."""
-    x, w, e = rs.x, rs.weight, rs.event
-    p = x.shape[1]
-    eta = x @ beta
+    """Log partial likelihood, score and information at beta (R coxfit6's sums, vectorised).
+
+    One pass per covariate and per pair of covariates: risk-set sums of r x_j and r x_i x_j by
+    cumulative sums, taken at the event sub-steps; Efron's k/d share of the tied deaths' own sums
+    subtracted where a time has two or more events.
+    """
+    xt, w = rs.xt, rs.weight
+    p = xt.shape[0]
+    g, f, mw = steps.group, steps.frac, steps.meanwt
+    efron_ties = rs.n_tied > 0 and bool(np.any(f))
+
+    # risk set of a group = rows from its stratum's first row to the group's last row (time descending)
+    last_row = np.append(rs.starts[1:], rs.group.size)[g] - 1
+    stratum_row = None if rs.one_stratum else rs.starts[rs.first[g]]
+
+    def at_steps(values: np.ndarray) -> np.ndarray:
+        c = np.cumsum(values)
+        risk = c[last_row]
+        if stratum_row is not None:
+            risk = risk - np.concatenate([[0.0], c])[stratum_row]
+        if efron_ties:
+            tied = np.bincount(rs.tied_slot, weights=values[rs.tied_rows], minlength=rs.n_tied)
+            risk[tied_steps] -= tied_frac * tied[tied_slot]
+        return risk
+
+    tied_steps = np.flatnonzero(f > 0)
+    tied_frac, tied_slot = f[tied_steps], steps.slot[tied_steps]
+    eta = beta @ xt
     with np.errstate(over="ignore", invalid="ignore"):
         r = w * np.exp(eta)
-        rx = r[:, None] * x
-    s0 = _risk_sum(np.add.reduceat(r, rs.starts), rs)
-    s1 = _risk_sum(np.add.reduceat(rx, rs.starts, axis=0), rs)
-    dead = e.astype(bool)
-    ev_groups = rs.group[dead]
-    gn = rs.starts.size
-    s0d = np.bincount(ev_groups, weights=r[dead], minlength=gn)
-    s1d = np.zeros((gn, p))
-    for j in range(p):
-        s1d[:, j] = np.bincount(ev_groups, weights=rx[dead, j], minlength=gn)
-    g, f, mw = steps.group, steps.frac, steps.meanwt
-    denom = s0[g] - f * s0d[g]
-    num1 = s1[g] - f[:, None] * s1d[g]
+    denom = at_steps(r)
+    wx_dead = rs.weighted_dead_sum
     with np.errstate(divide="ignore", invalid="ignore"):
-        xbar = num1 / denom[:, None]
-        loglik = float(np.sum(w[dead] * eta[dead]) - np.sum(mw * np.log(denom)))
-    score = (w[dead, None] * x[dead]).sum(0) - (mw[:, None] * xbar).sum(0)
-    info = np.zeros((p, p))
-    per_step = None
-    if need_info:
-        iu = _pairs(p)
+        loglik = float(beta @ wx_dead - mw @ np.log(denom))
+    xbar = np.empty((p, g.size))
+    score = np.empty(p)
+    rx = []
+    for j in range(p):
         with np.errstate(over="ignore", invalid="ignore"):
-            rxx = rx[:, iu[0]] * x[:, iu[1]]
-        s2 = _risk_sum(np.add.reduceat(rxx, rs.starts, axis=0), rs)
-        s2d = np.zeros((gn, len(iu[0])))
-        for j in range(len(iu[0])):
-            s2d[:, j] = np.bincount(ev_groups, weights=rxx[dead, j], minlength=gn)
+            rx.append(r * xt[j])
+            xbar[j] = at_steps(rx[j]) / denom
+        score[j] = wx_dead[j] - mw @ xbar[j]
+    info = np.zeros((p, p))
+    per_step = np.zeros((g.size, p, p)) if step_info else None
+    if need_info:
         a = mw / denom
-        b = a * f
-        a_g = np.bincount(g, weights=a, minlength=gn)
-        b_g = np.bincount(g, weights=b, minlength=gn)
-        flat = a_g @ s2 - b_g @ s2d
-        info = _unpack(flat, p) - (xbar * mw[:, None]).T @ xbar
-        if step_info:
-            flat_k = a[:, None] * s2[g] - b[:, None] * s2d[g]
-            per_step = _unpack_rows(flat_k, p) - mw[:, None, None] * (xbar[:, :, None] * xbar[:, None, :])
-    return _Eval(loglik, score, info, denom, xbar, per_step)
+        # sum_k a_k S2(t_k) = sum_i r_i Lambda_i x_i x_i', Lambda_i = sum of a_k over the steps whose
+        # risk set holds i (same stratum, t_k <= t_i); Efron removes sum_k a_k f_k S2_tied(t_k)
+        lam = _later_sum(np.bincount(g, weights=a, minlength=rs.starts.size), rs)[rs.group]
+        with np.errstate(over="ignore", invalid="ignore"):
+            info = (xt * (r * lam)) @ xt.T
+        if efron_ties:
+            b_g = np.bincount(steps.slot[tied_steps], weights=a[tied_steps] * tied_frac, minlength=rs.n_tied)
+            xr = xt[:, rs.tied_rows]
+            info -= (xr * (r[rs.tied_rows] * b_g[rs.tied_slot])) @ xr.T
+        info -= (xbar * mw) @ xbar.T
+        if per_step is not None:  # per sub-step information (cox.zph): one cumulative sum per pair
+            for i in range(p):
+                for j in range(i, p):
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        s2 = at_steps(rx[i] * xt[j])
+                    per_step[:, i, j] = per_step[:, j, i] = a * s2 - mw * xbar[i] * xbar[j]
+    return _Eval(loglik, score, info, denom, xbar.T, per_step)
 
 
 def score_residuals(rs: RiskSets, steps: _Steps, beta: np.ndarray, ev: _Eval | None = None) -> np.ndarray:
@@ -259,8 +287,8 @@ def score_residuals(rs: RiskSets, steps: _Steps, beta: np.ndarray, ev: _Eval | N
     n_steps = np.maximum(np.bincount(g, minlength=gn), 1)  # d under Efron, 1 under Breslow
     xbar_mean = np.column_stack([np.bincount(g, weights=ev.xbar[:, j], minlength=gn) for j in range(p)])
     xbar_mean = xbar_mean / n_steps[:, None]
-    cum_h = _forward_sum(big_h, rs)[rs.group]
-    cum_a = _forward_sum(big_a, rs)[rs.group]
+    cum_h = _later_sum(big_h, rs)[rs.group]
+    cum_a = np.column_stack([_later_sum(big_a[:, j], rs) for j in range(p)])[rs.group]
     risk = np.exp(x @ beta)
     resid = -risk[:, None] * (x * cum_h[:, None] - cum_a)
     gi = rs.group[e]
@@ -607,6 +635,7 @@ def zph(time: Any, event: Any, x: Any, *, names: Any = None, terms: dict[str, li
         label = "R survival < 3.0 cox.zph (Grambsch-Therneau, scaled Schoenfeld residuals on g(t))"
     chisq_a, df_a = np.array(chisq), np.array(df)
     scaled = beta + schoen @ np.linalg.inv(info / ndead)
+    asc = np.lexsort((rs.time[dead], rs.strata[dead]))  # R's order: stratum, then time ascending
     return ZphResult(terms=tuple(terms), chisq=chisq_a, df=df_a, p=chdtrc(df_a, chisq_a), transform=transform,
                      method=f"{label}; transform {transform}; {ties.capitalize()} ties",
-                     time=rs.time[dead], x=g_all[dead], scaled_residuals=scaled)
+                     time=rs.time[dead][asc], x=g_all[dead][asc], scaled_residuals=scaled[asc])
