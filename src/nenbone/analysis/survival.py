@@ -63,7 +63,17 @@ class SurvivalInputError(NenboneError):
 
 def _as_arrays(durations: Any, events: Any, what: str = "survival data") -> tuple[np.ndarray, np.ndarray]:
     """Check and convert durations/events; every problem is reported at once, never silently dropped."""
-    t = np.asarray(pd.Series(durations, dtype="Float64").to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    raw = durations.to_numpy() if isinstance(durations, pd.Series) else durations
+    if isinstance(raw, np.ndarray) and raw.dtype.kind in "fiu":  # plain numbers: no nullable round trip
+        t = raw.astype(float, copy=False)
+    else:
+        t = np.asarray(pd.Series(durations, dtype="Float64").to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    e_raw = events.to_numpy() if isinstance(events, pd.Series) else events
+    if isinstance(e_raw, np.ndarray) and e_raw.dtype.kind in "fiub" and e_raw.ndim == 1 and len(e_raw) == len(t):
+        if e_raw.dtype.kind == "b" or np.isin(e_raw, (0, 1)).all():
+            problems_t = ~np.isfinite(t) | (t < 0)
+            if not problems_t.any() and len(t):
+                return t, e_raw.astype(bool)
     e_series = pd.Series(events)
     problems: list[str] = []
     if len(t) != len(e_series):
