@@ -522,3 +522,29 @@ def test_native_loglog_ci_and_logrank_equal_lifelines(seed):
         lref = multivariate_logrank_test(t, g, e)
     assert res.chi2 == pytest.approx(lref.test_statistic, rel=1e-9, abs=1e-12)
     assert res.p == pytest.approx(lref.p_value, rel=1e-9, abs=1e-15)
+
+
+# ------------------------------------------------------------------ drawing a registry-scale curve
+
+
+def test_step_vertices_keeps_small_tables_and_thins_large_ones_within_a_cell():
+    from nenbone.analysis.survival import step_vertices
+
+    small = km_table(T_HAND, E_HAND)
+    assert step_vertices(small, 50) is small
+    rng = np.random.default_rng(3)
+    n = 200_000
+    t_true, cens = rng.exponential(10, n), rng.exponential(25, n)
+    table = km_table(np.round(np.minimum(t_true, cens), 4), t_true <= cens)
+    m = 500
+    thin = step_vertices(table, m)
+    assert len(thin) < 4 * m < len(table)
+    assert thin["time"].iloc[-1] == table["time"].iloc[-1] and thin["time"].iloc[0] == table["time"].iloc[0]
+    # the thinned step function (steps-post) evaluated at every original time: within one cell of the truth
+    idx = np.searchsorted(thin["time"].to_numpy(), table["time"].to_numpy(), side="right") - 1
+    assert np.max(np.abs(thin["S"].to_numpy()[idx] - table["S"].to_numpy())) <= 1.0 / m + 1e-12
+    # every censoring mark lies within one cell (time and S) of a kept mark
+    kept = thin.loc[thin["censored"] > 0]
+    marks = table.loc[table["censored"] > 0]
+    j = np.clip(np.searchsorted(kept["time"].to_numpy(), marks["time"].to_numpy(), side="right") - 1, 0, None)
+    assert np.max(marks["time"].to_numpy() - kept["time"].to_numpy()[j]) <= table["time"].max() / (m - 1) + 1e-9

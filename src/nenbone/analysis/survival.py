@@ -356,6 +356,36 @@ def loglog_median_ci(durations: Any, events: Any, level: float = 0.95) -> tuple[
     return first_at_or_below_half(lower), first_at_or_below_half(upper)
 
 
+KM_DRAWN_POINTS = 2000  # a printed page shows about this many distinct points across a figure
+
+
+def step_vertices(table: pd.DataFrame, max_points: int = KM_DRAWN_POINTS) -> pd.DataFrame:
+    """The rows of a KM table needed to draw its step function to within 1/max_points of each axis.
+
+    Tables of at most ``max_points`` rows are returned unchanged (every figure of the studies). Longer
+    ones (registry scale: one row per distinct time) are cut to a grid of max_points x max_points cells
+    over (time, S): a row is kept where the curve enters a new cell, where a censoring mark enters a new
+    cell, and the last row. Drawn 'steps-post', the thinned curve stays in the cell the true one is in,
+    so it differs by at most one cell (under a printed pixel); marks hidden under another are dropped.
+    """
+    if max_points < 2:
+        raise SurvivalInputError(f"step_vertices: max_points must be at least 2, got {max_points}")
+    if len(table) <= max_points:
+        return table
+    time = table["time"].to_numpy(dtype=float)
+    surv = table["S"].to_numpy(dtype=float)
+    span = max(float(time.max()), np.finfo(float).tiny)
+    cell = (np.floor(time / span * (max_points - 1)).astype(np.int64) * (max_points + 1)
+            + np.floor(surv * max_points).astype(np.int64))
+    enters = np.concatenate([[True], cell[1:] != cell[:-1]])
+    enters[-1] = True
+    cens = np.flatnonzero(table["censored"].to_numpy() > 0)
+    cens_cell = cell[cens]
+    cens_enters = cens[np.concatenate([[True], cens_cell[1:] != cens_cell[:-1]])] if cens.size else cens
+    keep = np.union1d(np.flatnonzero(enters), cens_enters)
+    return table.iloc[keep].reset_index(drop=True)
+
+
 def at_risk_counts(durations: Any, times: Sequence[float]) -> dict[float, int]:
     """Numbers at risk at the given times: durations >= t (R summary.survfit, Stata sts list)."""
     t = np.asarray(durations, dtype=float)
