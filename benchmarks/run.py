@@ -8,6 +8,8 @@ engine against R (issue 12): time ratio nenbone / R survival <= 1.0, peak memory
     python benchmarks/run.py scaling    # only the cohort-size scaling
     python benchmarks/run.py cox        # Cox (Efron, Breslow), KM and log-rank at n = 10^6 against R
     python benchmarks/run.py cox --n 100000   # a smaller dataset
+    python benchmarks/run.py registry   # whole workflow, Study A's twin at 10^4, 10^5, 10^6 screened
+    python benchmarks/run.py registry --sizes 10000,100000
 
 Writes benchmarks/results.json (git-ignored) and prints a table; exits 0 whatever it measures.
 """
@@ -212,13 +214,78 @@ def survival_lines(res: dict[str, object]) -> list[str]:
     return lines
 
 
+# ------------------------------------------------------------------ registry scale (Study A's design)
+
+REGISTRY_SIZES = (10_000, 100_000, 1_000_000)
+
+
+def _set_scale(root: Path, study: str, k: int) -> None:
+    """Set synthetic.<study>.scale in the copy's config (a line under the study's synthetic block)."""
+    path = root / "config" / "config.yaml"
+    lines = path.read_text().splitlines(keepends=True)
+    block = lines.index("synthetic:\n")
+    at = next(i for i in range(block + 1, len(lines)) if lines[i].startswith(f"  {study}:"))
+    lines.insert(at + 1, f"    scale: {k}\n")
+    path.write_text("".join(lines))
+
+
+def _largest_job(root: Path) -> tuple[str, float]:
+    """The rule with the largest peak resident memory (MB) among Snakemake's benchmark files."""
+    import csv
+
+    best = ("", 0.0)
+    for tsv in (root / "results" / "benchmarks").rglob("*.tsv"):
+        with tsv.open() as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                rss = float(row["max_rss"]) if row.get("max_rss") not in (None, "", "NA", "-") else 0.0
+                if rss > best[1]:
+                    best = (str(tsv.relative_to(root / "results" / "benchmarks").with_suffix("")), rss)
+    return best
+
+
+def registry(sizes: tuple[int, ...] = REGISTRY_SIZES, cores: int = 2) -> dict[str, object]:
+    """The whole workflow (snakemake --cores 2, fresh copy) with Study A's twin scaled to each size of
+    screened patients (scale k = round(size / n_screened)); wall time, largest job's peak memory."""
+    import yaml
+
+    from workflow_support import copy_workflow
+
+    base = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["synthetic"]["christie"]["n_screened"]
+    rows = []
+    for size in sizes:
+        k = max(1, round(size / base))
+        with tempfile.TemporaryDirectory() as tmp:
+            root = copy_workflow(Path(tmp) / "nenbone")
+            _set_scale(root, "christie", k)
+            seconds = timed([sys.executable, "-m", "snakemake", "--cores", str(cores)], root)
+            job, rss = _largest_job(root)
+        rows.append({"screened": k * base, "scale": k, "seconds": round(seconds, 1), "largest_job": job,
+                     "largest_job_peak_mb": round(rss, 1)})
+        print(f"registry screened={k * base} (scale {k}): {seconds:.1f} s on {cores} cores; "
+              f"largest job {job} peak {rss:.0f} MB", flush=True)
+    out: dict[str, object] = {"rows": rows}
+    if len(rows) >= 2:
+        (n0, t0), (n1, t1) = (rows[0]["screened"], rows[0]["seconds"]), (rows[-1]["screened"], rows[-1]["seconds"])
+        out["exponent"] = round(math.log(t1 / t0) / math.log(n1 / n0), 3)  # type: ignore[operator,arg-type]
+        out["nlogn_exponent"] = round(math.log((n1 * math.log(n1)) / (n0 * math.log(n0))) / math.log(n1 / n0), 3)  # type: ignore[operator,arg-type]
+    return out
+
+
 def main(argv: list[str]) -> None:
     if argv[1:2] == ["_survival_one"]:
         survival_one(argv[2], int(argv[3]), int(argv[4]), argv[5])
         return
-    which = [a for a in argv[1:] if not a.startswith("--") and not a.isdigit()] or ["workflow", "scaling"]
+    values = {argv[i + 1] for i, a in enumerate(argv[:-1]) if a.startswith("--")}
+    which = [a for a in argv[1:] if not a.startswith("--") and a not in values] or ["workflow", "scaling"]
     size = int(argv[argv.index("--n") + 1]) if "--n" in argv else 1_000_000
     out: dict[str, object] = {}
+    if "registry" in which:
+        sizes = tuple(int(v) for v in argv[argv.index("--sizes") + 1].split(",")) if "--sizes" in argv else REGISTRY_SIZES
+        out["registry"] = reg = registry(sizes)
+        last = reg["rows"][-1]  # type: ignore[index]
+        print(f"registry: {last['screened']} screened in {last['seconds']} s (goal < 120 s), largest job "
+              f"{last['largest_job']} {last['largest_job_peak_mb']} MB (goal < 4096 MB)"
+              + (f"; growth exponent {reg['exponent']} (n log n: {reg['nlogn_exponent']})" if "exponent" in reg else ""))
     if "cox" in which:
         out["cox"] = res = survival_vs_r(size)
         for line in survival_lines(res):
