@@ -62,7 +62,22 @@ def separation() -> pd.DataFrame:
                          "x1": [0, 0, 0, 0, 0, 1, 1, 1, 1, 1]})
 
 
+def matched_cohort() -> pd.DataFrame:
+    """Study B's matched cohort of the default twin (derive -> match, as the workflow): the columns the
+    Cox models use, no patient IDs (match_id is the matcher's set number)."""
+    sys.path.insert(0, str(HERE.parent))
+    from test_synthetic_mayo import pipeline
+
+    from nenbone.analysis.effects import matched_cohort as cohort_of
+
+    _, derived, result = pipeline()
+    out = cohort_of(derived, result.matched)[["os_months", "os_event", "group", "match_id"]]
+    out = out.assign(os_event=out["os_event"].astype(int))
+    return out.sort_values(["match_id", "group", "os_months"], ignore_index=True)
+
+
 def write_datasets() -> None:
+    matched_cohort().to_csv(HERE / "matched_cohort.csv", index=False, float_format="%.17g")
     cox_ties().to_csv(HERE / "cox_ties.csv", index=False)
     km_edges().to_csv(HERE / "km_edges.csv", index=False)
     separation().to_csv(HERE / "separation.csv", index=False)
