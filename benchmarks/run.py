@@ -229,18 +229,25 @@ def _set_scale(root: Path, study: str, k: int) -> None:
     path.write_text("".join(lines))
 
 
-def _largest_job(root: Path) -> tuple[str, float]:
-    """The rule with the largest peak resident memory (MB) among Snakemake's benchmark files."""
+def _jobs(root: Path) -> list[tuple[str, float, float]]:
+    """(job, seconds, peak resident MB) from Snakemake's benchmark files."""
     import csv
 
-    best = ("", 0.0)
-    for tsv in (root / "results" / "benchmarks").rglob("*.tsv"):
+    out = []
+    for tsv in sorted((root / "results" / "benchmarks").rglob("*.tsv")):
         with tsv.open() as handle:
             for row in csv.DictReader(handle, delimiter="\t"):
-                rss = float(row["max_rss"]) if row.get("max_rss") not in (None, "", "NA", "-") else 0.0
-                if rss > best[1]:
-                    best = (str(tsv.relative_to(root / "results" / "benchmarks").with_suffix("")), rss)
-    return best
+                num = lambda v: float(v) if v not in (None, "", "NA", "-") else 0.0  # noqa: E731
+                out.append((str(tsv.relative_to(root / "results" / "benchmarks").with_suffix("")),
+                            num(row.get("s")), num(row.get("max_rss"))))
+    return out
+
+
+def _largest_job(root: Path) -> tuple[str, float]:
+    """The job with the largest peak resident memory (MB)."""
+    jobs = _jobs(root)
+    job = max(jobs, key=lambda j: j[2]) if jobs else ("", 0.0, 0.0)
+    return job[0], job[2]
 
 
 def registry(sizes: tuple[int, ...] = REGISTRY_SIZES, cores: int = 2) -> dict[str, object]:
@@ -259,10 +266,13 @@ def registry(sizes: tuple[int, ...] = REGISTRY_SIZES, cores: int = 2) -> dict[st
             _set_scale(root, "christie", k)
             seconds = timed([sys.executable, "-m", "snakemake", "--cores", str(cores)], root)
             job, rss = _largest_job(root)
+            slowest = sorted(_jobs(root), key=lambda j: -j[1])[:5]
         rows.append({"screened": k * base, "scale": k, "seconds": round(seconds, 1), "largest_job": job,
-                     "largest_job_peak_mb": round(rss, 1)})
+                     "largest_job_peak_mb": round(rss, 1),
+                     "slowest_jobs": [{"job": j, "seconds": t, "peak_mb": m} for j, t, m in slowest]})
         print(f"registry screened={k * base} (scale {k}): {seconds:.1f} s on {cores} cores; "
-              f"largest job {job} peak {rss:.0f} MB", flush=True)
+              f"largest job {job} peak {rss:.0f} MB; slowest jobs: "
+              + ", ".join(f"{j} {t:.1f} s" for j, t, _ in slowest), flush=True)
     out: dict[str, object] = {"rows": rows}
     if len(rows) >= 2:
         (n0, t0), (n1, t1) = (rows[0]["screened"], rows[0]["seconds"]), (rows[-1]["screened"], rows[-1]["seconds"])
