@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2 as chi2_dist
 from scipy.stats import norm
-from statsmodels.duration.hazard_regression import PHReg
+from statsmodels.duration.hazard_regression import PHReg  # an independent Cox implementation to agree with
 from statsmodels.duration.survfunc import SurvfuncRight, survdiff
 
 from nenbone.analysis.survival import (
@@ -198,7 +198,7 @@ def hand_loglog_ci(t, e, z=Z95):
     for u, _, _, s, v in hand_km(t, e):
         s = float(s)
         if s == 0.0:
-            s_low = s_up = 0.0
+            continue  # band undefined where S = 0 (R: NA)
         else:
             g, se_g = math.log(-math.log(s)), math.sqrt(float(v)) / abs(math.log(s))
             s_low, s_up = math.exp(-math.exp(g + z * se_g)), math.exp(-math.exp(g - z * se_g))
@@ -216,11 +216,13 @@ def test_loglog_median_ci_by_hand():
     assert got == hand_loglog_ci(t, e)
     assert got[0] is not None and got[1] is not None
     assert loglog_median_ci(T_HAND, E_HAND) == hand_loglog_ci(T_HAND, E_HAND)
-    # small samples ending at S = 0: the band collapses to 0 there, so the upper limit is that time
-    for t, e, expected in [([1, 2, 3, 4], [1] * 4, (1.0, 4.0)), ([1, 2, 3, 4, 5, 6], [0, 1, 0, 1, 1, 1], (2.0, 6.0))]:
+    # small samples ending at S = 0: the band is undefined there, so an upper band still above 0.5 is
+    # "not reached" (R: NA); statsmodels (and lifelines) give the time S reaches 0 instead
+    for t, e, expected, s_zero in [([1, 2, 3, 4], [1] * 4, (1.0, None), 4.0),
+                                   ([1, 2, 3, 4, 5, 6], [0, 1, 0, 1, 1, 1], (2.0, None), 6.0)]:
         assert loglog_median_ci(t, e) == hand_loglog_ci(t, e) == expected
         sm = SurvfuncRight(np.array(t, float), np.array(e, float)).quantile_ci(0.5, method="cloglog")
-        assert tuple(map(float, sm)) == expected
+        assert tuple(map(float, sm)) == (expected[0], s_zero)
 
 
 @pytest.mark.parametrize("seed", range(25))
@@ -374,7 +376,8 @@ def test_cox_vs_hand_newton_raphson_and_statsmodels(tiny_cox_data, ties):
     np.testing.assert_allclose(res.terms["hr_lower"], np.exp(beta - Z95 * se), rtol=TOL)
     np.testing.assert_allclose(res.terms["p"], 2 * norm.sf(np.abs(z)), atol=TOL)
     assert res.ties == ties and (res.n, res.events) == (16, 11)
-    assert ("lifelines" if ties == "efron" else "statsmodels") in res.implementation
+    assert "nenbone" in res.implementation
+    np.testing.assert_allclose(res.terms["se_model"], se, atol=TOL)
 
 
 def test_cox_efron_and_breslow_differ_with_ties(tiny_cox_data):
@@ -414,7 +417,7 @@ def test_cox_breslow_robust_vs_hand_sandwich(tiny_cox_data, cluster):
 
 
 def test_cox_robust_efron_equals_breslow_without_ties():
-    """No tied times: Efron = Breslow, so lifelines' and our statsmodels-based sandwich SEs must agree."""
+    """No tied times: Efron = Breslow, so both tie rules give the same sandwich SEs."""
     rng = np.random.default_rng(11)
     n = 120
     df = pd.DataFrame({"x": rng.integers(0, 2, n), "z": rng.normal(size=n), "pair": rng.integers(0, 30, n)})
@@ -438,14 +441,28 @@ def test_cox_refuses_missing_values(tiny_cox_data):
 
 
 @pytest.mark.parametrize("ties", ["efron", "breslow"])
-def test_cox_keeps_convergence_warnings(ties):
-    """Monotone likelihood (each event has the largest x of its risk set): the warning is kept."""
+def test_cox_monotone_likelihood_is_a_named_error(ties):
+    """Monotone likelihood (each event has the largest x of its risk set): refused, naming the covariate."""
+    from nenbone.analysis.cox import CoxSeparationError
+
     df = pd.DataFrame({"time": np.arange(1, 9.0), "event": 1, "x": np.arange(8.0, 0.0, -1.0)})
-    res = cox(df, "time", "event", ["x"], ties=ties)
-    assert any("ConvergenceWarning" in w for w in res.warnings)
+    with pytest.raises(CoxSeparationError, match=r"perfect separation\) in \['x'\]"):
+        cox(df, "time", "event", ["x"], ties=ties)
     clean = cox(pd.DataFrame({"time": T_HAND, "event": E_HAND, "x": [1, 0, 1, 1, 0, 0, 1, 0, 1, 0]}),
                 "time", "event", ["x"], ties=ties)
-    assert clean.warnings == ()
+    assert np.isfinite(clean.terms["coef"]).all()
+
+
+def test_cox_constant_covariate_is_a_named_error(tiny_cox_data):
+    from nenbone.analysis.cox import CoxConstantCovariateError
+
+    df = tiny_cox_data.assign(c=1.0)
+    with pytest.raises(CoxConstantCovariateError, match=r"\['c'\] constant"):
+        cox(df, "time", "event", ["x1", "c"])
+    with pytest.raises(CoxConstantCovariateError, match="constant within every stratum"):
+        cox(df.assign(s=df["x1"]), "time", "event", ["x1", "x2"], strata="s")
+    with pytest.raises(CoxConstantCovariateError, match="collinear"):
+        cox(df.assign(x3=2 * df["x2"] + 1), "time", "event", ["x1", "x2", "x3"])
 
 
 def test_cox_weights_solve_the_weighted_score_equation():
@@ -470,13 +487,16 @@ def test_cox_weights_solve_the_weighted_score_equation():
         return total
 
     assert weighted.terms["coef"].iloc[0] == pytest.approx(brentq(score, -5, 5, xtol=1e-12), abs=1e-6)
-    with pytest.raises(SurvivalInputError, match="weights need Efron"):
-        cox(frame, "t", "e", ["x"], ties="breslow", robust=True, weights_col="w")
+    with pytest.raises(SurvivalInputError, match="weights need robust=True"):
+        cox(frame, "t", "e", ["x"], weights_col="w")
+    breslow = cox(frame, "t", "e", ["x"], ties="breslow", robust=True, weights_col="w")  # no ties: = Efron
+    assert breslow.terms["coef"].iloc[0] == pytest.approx(weighted.terms["coef"].iloc[0], abs=1e-12)
 
 
 @pytest.mark.parametrize("seed", range(12))
 def test_native_loglog_ci_and_logrank_equal_lifelines(seed):
-    """The workflow's own log(-log) median CI and log-rank agree with lifelines on random data with ties."""
+    """The workflow's own log(-log) median CI and log-rank agree with lifelines on random data with ties,
+    except where lifelines' upper limit is the time S reaches 0 (R and nenbone: not reached)."""
     from lifelines import KaplanMeierFitter
     from lifelines.statistics import logrank_test, multivariate_logrank_test
     from lifelines.utils import median_survival_times
@@ -489,6 +509,10 @@ def test_native_loglog_ci_and_logrank_equal_lifelines(seed):
     kmf = KaplanMeierFitter(alpha=0.05).fit(t, e)
     ref = median_survival_times(kmf.confidence_interval_).iloc[0].to_numpy(dtype=float)
     ours = [np.inf if x is None else x for x in loglog_median_ci(t, e)]
+    table = km_table(t, e)
+    s_zero = table.loc[table["S"] == 0.0, "time"]
+    if len(s_zero) and ref[1] == s_zero.iloc[0]:
+        ref[1] = np.inf  # lifelines' band is 0 where S = 0; R's (and ours) is undefined: not reached
     assert ours == pytest.approx(list(ref))
     res = logrank(t, e, g)
     if len(set(g)) == 2:
@@ -498,3 +522,29 @@ def test_native_loglog_ci_and_logrank_equal_lifelines(seed):
         lref = multivariate_logrank_test(t, g, e)
     assert res.chi2 == pytest.approx(lref.test_statistic, rel=1e-9, abs=1e-12)
     assert res.p == pytest.approx(lref.p_value, rel=1e-9, abs=1e-15)
+
+
+# ------------------------------------------------------------------ drawing a registry-scale curve
+
+
+def test_step_vertices_keeps_small_tables_and_thins_large_ones_within_a_cell():
+    from nenbone.analysis.survival import step_vertices
+
+    small = km_table(T_HAND, E_HAND)
+    assert step_vertices(small, 50) is small
+    rng = np.random.default_rng(3)
+    n = 200_000
+    t_true, cens = rng.exponential(10, n), rng.exponential(25, n)
+    table = km_table(np.round(np.minimum(t_true, cens), 4), t_true <= cens)
+    m = 500
+    thin = step_vertices(table, m)
+    assert len(thin) < 4 * m < len(table)
+    assert thin["time"].iloc[-1] == table["time"].iloc[-1] and thin["time"].iloc[0] == table["time"].iloc[0]
+    # the thinned step function (steps-post) evaluated at every original time: within one cell of the truth
+    idx = np.searchsorted(thin["time"].to_numpy(), table["time"].to_numpy(), side="right") - 1
+    assert np.max(np.abs(thin["S"].to_numpy()[idx] - table["S"].to_numpy())) <= 1.0 / m + 1e-12
+    # every censoring mark lies within one cell (time and S) of a kept mark
+    kept = thin.loc[thin["censored"] > 0]
+    marks = table.loc[table["censored"] > 0]
+    j = np.clip(np.searchsorted(kept["time"].to_numpy(), marks["time"].to_numpy(), side="right") - 1, 0, None)
+    assert np.max(marks["time"].to_numpy() - kept["time"].to_numpy()[j]) <= table["time"].max() / (m - 1) + 1e-9

@@ -1,8 +1,9 @@
 """Survival statistics (Kaplan-Meier, log-rank, Cox, PH test), each result naming its software convention.
 
 Pure functions on arrays: durations (>= 0, finite), event indicators (bool or 0/1, 1 = event) and,
-where needed, group labels. No file IO. lifelines and statsmodels are imported inside the functions
-that need them, so importing this module stays fast.
+where needed, group labels. No file IO. The Cox model and the PH test are the package's own engine
+(``nenbone.analysis.cox``, equal to R's survival to 1e-8: tests/r_reference); lifelines and
+statsmodels are not used here.
 
 Conventions (each result carries a ``method``/``convention`` string naming the one it used):
 
@@ -17,7 +18,6 @@ Conventions (each result carries a ``method``/``convention`` string naming the o
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -33,8 +33,12 @@ SPSS_PERCENTILE_EPSILON = 0.05
 METHOD_KM = "Kaplan-Meier product-limit estimate; Greenwood standard error"
 METHOD_MEDIAN_FIRST = "first event time with S(t) <= 0.5 (SPSS, Stata, lifelines)"
 METHOD_MEDIAN_MIDPOINT = (
-    "midpoint of the flat stretch where S(t) = 0.5 exactly, else first time with S(t) <= 0.5 "
-    "(R survfit, SAS PROC LIFETEST)"
+    "midpoint of the flat stretch where S(t) = 0.5 exactly up to the next event, else first time with "
+    "S(t) <= 0.5 (R print.survfit / summary()$table, SAS PROC LIFETEST)"
+)
+METHOD_MEDIAN_R_QUANTILE = (
+    "R quantile.survfit: as the printed median, but where S(t) rests at 0.5 with only censorings after, "
+    "the midpoint of that time and the last follow-up time"
 )
 METHOD_SPSS_MEDIAN_CI = (
     "SPSS Kaplan-Meier: median +- z*SE, SE = Greenwood SE of S(median) / f, "
@@ -59,7 +63,17 @@ class SurvivalInputError(NenboneError):
 
 def _as_arrays(durations: Any, events: Any, what: str = "survival data") -> tuple[np.ndarray, np.ndarray]:
     """Check and convert durations/events; every problem is reported at once, never silently dropped."""
-    t = np.asarray(pd.Series(durations, dtype="Float64").to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    raw = durations.to_numpy() if isinstance(durations, pd.Series) else durations
+    if isinstance(raw, np.ndarray) and raw.dtype.kind in "fiu":  # plain numbers: no nullable round trip
+        t = raw.astype(float, copy=False)
+    else:
+        t = np.asarray(pd.Series(durations, dtype="Float64").to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    e_raw = events.to_numpy() if isinstance(events, pd.Series) else events
+    if isinstance(e_raw, np.ndarray) and e_raw.dtype.kind in "fiub" and e_raw.ndim == 1 and len(e_raw) == len(t):
+        if e_raw.dtype.kind == "b" or np.isin(e_raw, (0, 1)).all():
+            problems_t = ~np.isfinite(t) | (t < 0)
+            if not problems_t.any() and len(t):
+                return t, e_raw.astype(bool)
     e_series = pd.Series(events)
     problems: list[str] = []
     if len(t) != len(e_series):
@@ -130,9 +144,10 @@ def _median_first(table: pd.DataFrame) -> float | None:
 
 
 def _median_midpoint(table: pd.DataFrame) -> float | None:
-    """R survfit/SAS median: if S == 0.5 exactly from t_k, the midpoint of t_k and the next event time.
-
-    When S stays at 0.5 to the end of follow-up (no later event), R reports t_k itself; so do we.
+    """R's printed median (``print.survfit``, ``summary(fit)$table``; SAS): the first time with S(t) <= 0.5,
+    except where S = 0.5 exactly from t_k and a later event takes S lower: then the midpoint of t_k and
+    that event time. Where S stays at 0.5 to the end (only censorings follow), t_k itself: R's
+    ``survmean`` rule. ``quantile(fit, 0.5)`` differs there (see ``_median_r_quantile``).
     """
     ev = _event_rows(table)
     first = _median_first(table)
@@ -142,6 +157,31 @@ def _median_midpoint(table: pd.DataFrame) -> float | None:
     if abs(float(ev["S"].iloc[k]) - 0.5) <= S_TOLERANCE and k + 1 < len(ev):
         return (first + float(ev["time"].iloc[k + 1])) / 2.0
     return first
+
+
+R_TOLERANCE = float(np.finfo(float).eps) ** 0.5  # R survival's tolerance in quantile.survfit
+
+
+def _median_r_quantile(table: pd.DataFrame) -> float | None:
+    """R's ``quantile(survfit(...), 0.5)`` (survival's ``findq``): as ``_median_midpoint``, except that
+    where S sits at 0.5 exactly and only censorings follow, the midpoint of t_k and the last follow-up
+    time. Comparisons with tolerance sqrt(machine eps), as R. None = not reached (R: NA).
+    """
+    x = np.concatenate([[0.0], table["time"].to_numpy(dtype=float)])
+    y = np.concatenate([[0.0], 1.0 - table["S"].to_numpy(dtype=float)])
+    x_max, p, tol = float(x[-1]), 0.5, R_TOLERANCE
+    if np.max(y) < p:
+        return None
+    keep = np.concatenate([[True], y[1:] != y[:-1]]) & ~pd.Series(y).duplicated().to_numpy()
+    x, y = x[keep], y[keep]
+    if abs(p - y[-1]) < tol:  # S rests at 0.5 to the end of follow-up
+        first = np.flatnonzero(y >= p - tol)[0]
+        return float((x[first] + x_max) / 2.0)
+    lo = np.flatnonzero(y >= p - tol)
+    hi = np.flatnonzero(y >= p + tol)
+    if not lo.size or not hi.size:
+        return None
+    return float((x[lo[0]] + x[hi[0]]) / 2.0)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -244,6 +284,8 @@ class KMResult:
     median_method: str
     median_midpoint: float | None
     median_midpoint_method: str
+    median_r_quantile: float | None
+    median_r_quantile_method: str
     median_ci_loglog: tuple[float | None, float | None]
     median_ci_loglog_method: str
     spss: SpssMedianCI
@@ -274,7 +316,8 @@ def loglog_band(table: pd.DataFrame, level: float = 0.95) -> tuple[np.ndarray, n
     """Pointwise log(-log) ("exponential Greenwood") band of S(t) at each row of a KM table.
 
     lower/upper = exp(-exp(log(-log S) +- z sqrt(sum d/(n(n-d))) / log S)), as lifelines'
-    KaplanMeierFitter.confidence_interval_; where S = 1 the band is (1, 1), where S = 0 it is (0, 0).
+    KaplanMeierFitter.confidence_interval_; where S = 1 the band is (1, 1). Where S = 0 it is undefined
+    (NaN), as in R's survfit (NA); lifelines gives (0, 0) there.
     """
     z = _normal_quantile(level)
     s = table["S"].to_numpy(dtype=float)
@@ -284,9 +327,9 @@ def loglog_band(table: pd.DataFrame, level: float = 0.95) -> tuple[np.ndarray, n
         shift = z * np.sqrt(v) / log_s
         lower = np.exp(-np.exp(np.log(-log_s) - shift))
         upper = np.exp(-np.exp(np.log(-log_s) + shift))
-    lower = np.where(s >= 1.0, 1.0, np.where(s <= 0.0, 0.0, lower))
-    upper = np.where(s >= 1.0, 1.0, np.where(s <= 0.0, 0.0, upper))
-    return np.nan_to_num(lower, nan=0.0), np.nan_to_num(upper, nan=0.0)
+    lower = np.where(s >= 1.0, 1.0, np.where(s <= 0.0, np.nan, lower))
+    upper = np.where(s >= 1.0, 1.0, np.where(s <= 0.0, np.nan, upper))
+    return lower, upper
 
 
 def loglog_median_ci(durations: Any, events: Any, level: float = 0.95) -> tuple[float | None, float | None]:
@@ -295,8 +338,10 @@ def loglog_median_ci(durations: Any, events: Any, level: float = 0.95) -> tuple[
     The band is lifelines' exponential Greenwood band (``loglog_band``); the lower (upper) limit of
     the median is the first time the lower (upper) band is <= 0.5, exactly what
     ``lifelines.utils.median_survival_times(kmf.confidence_interval_)`` returns (tested against it).
-    A limit the band never reaches is None (not reached). Computed here, without importing
-    lifelines, because the import alone costs more than a second in every workflow job.
+    A limit the band never reaches is None (not reached), as R (NA). Where S(t) reaches 0 the band is
+    undefined: an upper band still above 0.5 until then gives "not reached" (R: NA; lifelines instead
+    gives the time S reaches 0, and SPSS prints no log-log interval at all). Computed here, without
+    importing lifelines, because the import alone costs more than a second in every workflow job.
     """
     _check_level(level)
     table = km_table(durations, events)
@@ -309,6 +354,36 @@ def loglog_median_ci(durations: Any, events: Any, level: float = 0.95) -> tuple[
 
     # the lower band reaches 0.5 first: it gives the lower limit of the median
     return first_at_or_below_half(lower), first_at_or_below_half(upper)
+
+
+KM_DRAWN_POINTS = 2000  # a printed page shows about this many distinct points across a figure
+
+
+def step_vertices(table: pd.DataFrame, max_points: int = KM_DRAWN_POINTS) -> pd.DataFrame:
+    """The rows of a KM table needed to draw its step function to within 1/max_points of each axis.
+
+    Tables of at most ``max_points`` rows are returned unchanged (every figure of the studies). Longer
+    ones (registry scale: one row per distinct time) are cut to a grid of max_points x max_points cells
+    over (time, S): a row is kept where the curve enters a new cell, where a censoring mark enters a new
+    cell, and the last row. Drawn 'steps-post', the thinned curve stays in the cell the true one is in,
+    so it differs by at most one cell (under a printed pixel); marks hidden under another are dropped.
+    """
+    if max_points < 2:
+        raise SurvivalInputError(f"step_vertices: max_points must be at least 2, got {max_points}")
+    if len(table) <= max_points:
+        return table
+    time = table["time"].to_numpy(dtype=float)
+    surv = table["S"].to_numpy(dtype=float)
+    span = max(float(time.max()), np.finfo(float).tiny)
+    cell = (np.floor(time / span * (max_points - 1)).astype(np.int64) * (max_points + 1)
+            + np.floor(surv * max_points).astype(np.int64))
+    enters = np.concatenate([[True], cell[1:] != cell[:-1]])
+    enters[-1] = True
+    cens = np.flatnonzero(table["censored"].to_numpy() > 0)
+    cens_cell = cell[cens]
+    cens_enters = cens[np.concatenate([[True], cens_cell[1:] != cens_cell[:-1]])] if cens.size else cens
+    keep = np.union1d(np.flatnonzero(enters), cens_enters)
+    return table.iloc[keep].reset_index(drop=True)
 
 
 def at_risk_counts(durations: Any, times: Sequence[float]) -> dict[float, int]:
@@ -338,6 +413,8 @@ def kaplan_meier(
         median_method=METHOD_MEDIAN_FIRST,
         median_midpoint=_median_midpoint(table),
         median_midpoint_method=METHOD_MEDIAN_MIDPOINT,
+        median_r_quantile=_median_r_quantile(table),
+        median_r_quantile_method=METHOD_MEDIAN_R_QUANTILE,
         median_ci_loglog=loglog_median_ci(t, e, level),
         median_ci_loglog_method=METHOD_LOGLOG_MEDIAN_CI,
         spss=spss_median_ci(t, e, level),
@@ -513,7 +590,12 @@ class _TermsTable:
 
 @dataclass(frozen=True)
 class CoxResult(_TermsTable):
-    """Cox model: one row per term (coef, se, HR and CI, Wald z and p) and what produced it."""
+    """Cox model: one row per term (coef, se, se_model, HR and CI, Wald z and p) and what produced it.
+
+    ``se`` is the SE the HR's CI and p use: robust (sandwich) when ``robust``, else model-based;
+    ``se_model`` is always the model-based SE. ``tests``: likelihood ratio, score, Wald (robust
+    variance when robust, as R) and, when robust, R's robust score test, each {statistic, df, p}.
+    """
 
     terms: pd.DataFrame = field(repr=False)
     n: int
@@ -526,8 +608,14 @@ class CoxResult(_TermsTable):
     strata: str | None
     references: dict[str, Any]
     log_likelihood: float
+    log_likelihood_null: float = float("nan")
+    iterations: int = 0
+    tests: dict[str, dict[str, float]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     method: str = "Cox proportional hazards, partial likelihood; Wald z tests; HR CI = exp(coef +- z*se)"
+
+
+IMPLEMENTATION_COX = "nenbone analysis.cox (Newton-Raphson as R survival coxph; equal to R 3.5-3 to 1e-8)"
 
 
 def cox(
@@ -544,99 +632,53 @@ def cox(
     strata: str | None = None,
     weights_col: str | None = None,
 ) -> CoxResult:
-    """Cox model with Efron ties (lifelines CoxPHFitter, as R) or Breslow ties (statsmodels PHReg, as Stata stcox).
+    """Cox model with Efron ties (R's default) or Breslow ties (Stata stcox's), fitted as R's coxph.
 
     Categorical covariates (listed in ``categorical``, or any non-numeric column) are dummy-coded against
     ``reference[col]`` (default: first level; category order for pandas Categoricals, else sorted).
-    ``robust=True`` gives Lin-Wei sandwich SEs, per subject or, with ``cluster_col`` (e.g. match_id),
-    per cluster (supported for both tie methods): lifelines ``robust=True, cluster_col=...`` for Efron;
-    for Breslow, H^-1 (sum_g U_g U_g') H^-1 from statsmodels' Breslow score residuals (see
-    ``_breslow_sandwich_se``); neither applies a small-sample factor g/(g-1). ``strata`` fits a
-    stratified model (e.g. on match_id for a conditional analysis of matched sets).
-    ``weights_col`` fits a weighted partial likelihood (e.g. inverse-probability weights); Efron ties
-    only (lifelines ``weights_col``), and it needs ``robust=True``: model SEs ignore the weighting.
+    ``robust=True`` gives R's sandwich SEs (``coxph(..., robust = TRUE)``), per subject or, with
+    ``cluster_col`` (e.g. match_id), per cluster (R ``cluster()``); no small-sample factor g/(g-1).
+    ``strata`` fits a stratified model (e.g. on match_id for a conditional analysis of matched sets).
+    ``weights_col`` fits a weighted partial likelihood (e.g. inverse-probability weights); it needs
+    ``robust=True``, since model SEs treat weights as frequencies. Engine and its rules:
+    ``nenbone.analysis.cox`` (separation, a constant covariate and non-convergence are named errors).
     """
+    from nenbone.analysis import cox as engine
+    from scipy.stats import norm
+
     _check_level(level)
     ties = ties.lower()
     if ties not in ("efron", "breslow"):
         raise SurvivalInputError(f"Cox model: ties must be 'efron' or 'breslow', got {ties!r}")
     if cluster_col is not None and not robust:
         raise SurvivalInputError("Cox model: cluster_col given without robust=True (cluster SEs are sandwich SEs)")
-    if weights_col is not None and (ties != "efron" or not robust):
-        raise SurvivalInputError("Cox model: weights need Efron ties and robust=True (sandwich SEs)")
+    if weights_col is not None and not robust:
+        raise SurvivalInputError("Cox model: weights need robust=True (sandwich SEs)")
     extra = list(dict.fromkeys(c for c in (cluster_col, strata, weights_col) if c is not None))
     design = _cox_design(frame, duration_col, event_col, covariates, categorical, reference, extra)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if ties == "efron":
-            coef, se, loglik, impl = _fit_efron(design, robust, cluster_col, strata, weights_col)
-        else:
-            coef, se, loglik, impl = _fit_breslow(design, robust, cluster_col, strata)
-    from scipy.stats import norm
-
+    df = design.frame
+    names = design.terms["term"].tolist()
+    fit = engine.fit_cox(df["__duration"].to_numpy(), df["__event"].to_numpy(), df[names].to_numpy(dtype=float),
+                         names=names, ties=ties, robust=robust,
+                         weights=None if weights_col is None else df[weights_col].to_numpy(dtype=float),
+                         strata=None if strata is None else df[strata].to_numpy(),
+                         cluster=None if cluster_col is None else df[cluster_col].to_numpy())
+    coef, se = fit.coef, fit.se
     z_crit = float(norm.ppf((1 + level) / 2))
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         z = coef / se
         terms = design.terms.assign(
-            coef=coef, se=se, hr=np.exp(coef), hr_lower=np.exp(coef - z_crit * se),
+            coef=coef, se=se, se_model=fit.model_se, hr=np.exp(coef), hr_lower=np.exp(coef - z_crit * se),
             hr_upper=np.exp(coef + z_crit * se), z=z, p=2 * norm.sf(np.abs(z)),
         )
-    df = design.frame
-    return CoxResult(terms=terms, n=len(df), events=int(df["__event"].sum()), ties=ties, implementation=impl,
-                     level=level, robust=robust, cluster_col=cluster_col, strata=strata,
-                     references=design.references, log_likelihood=loglik, warnings=_messages(caught))
-
-
-def _messages(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
-    """Fitting warnings (non-convergence, separation) kept on the result instead of lost on stderr."""
-    return tuple(dict.fromkeys(f"{w.category.__name__}: {str(w.message).strip()}" for w in caught
-                               if not issubclass(w.category, DeprecationWarning)))
-
-
-def _fit_efron(design: CoxDesign, robust: bool, cluster_col: str | None,
-               strata: str | None, weights_col: str | None = None) -> tuple[np.ndarray, np.ndarray, float, str]:
-    """Efron ties: lifelines CoxPHFitter (unpenalised)."""
-    from lifelines import CoxPHFitter
-
-    names = design.terms["term"].tolist()
-    extra = list(dict.fromkeys(c for c in (cluster_col, strata, weights_col) if c is not None))
-    cph = CoxPHFitter(penalizer=0.0)
-    cph.fit(design.frame[["__duration", "__event", *names, *extra]], "__duration", "__event",
-            robust=robust, cluster_col=cluster_col, strata=strata, weights_col=weights_col)
-    coef = cph.params_.loc[names].to_numpy()
-    se = cph.standard_errors_.loc[names].to_numpy()
-    return coef, se, float(cph.log_likelihood_), f"lifelines {_version('lifelines')} CoxPHFitter (Efron ties)"
-
-
-def _fit_breslow(design: CoxDesign, robust: bool, cluster_col: str | None,
-                 strata: str | None) -> tuple[np.ndarray, np.ndarray, float, str]:
-    """Breslow ties: statsmodels PHReg, as Stata's stcox default."""
-    from statsmodels.duration.hazard_regression import PHReg
-
-    df = design.frame
-    names = design.terms["term"].tolist()
-    model = PHReg(df["__duration"].to_numpy(), df[names].to_numpy(), status=df["__event"].to_numpy(),
-                  ties="breslow", strata=None if strata is None else df[strata].to_numpy())
-    res = model.fit()
-    coef, se = np.asarray(res.params), np.asarray(res.bse)
-    if robust:
-        groups = df[cluster_col].to_numpy() if cluster_col is not None else np.arange(len(df))
-        se = _breslow_sandwich_se(model, coef, groups)
-    return coef, se, float(model.loglike(res.params)), f"statsmodels {_version('statsmodels')} PHReg(ties='breslow')"
-
-
-def _breslow_sandwich_se(model: Any, params: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Lin-Wei sandwich SEs H^-1 (sum_g U_g U_g') H^-1 from statsmodels' (Breslow) score residuals.
-
-    statsmodels' own ``fit(groups=...)`` returns NaN as soon as one subject is at risk at no event time
-    (e.g. the longest time is censored): it marks that subject's score residual NaN, though it is 0.
-    Here those residuals are 0, which reproduces lifelines' robust SEs exactly when there are no ties.
-    """
-    score = np.nan_to_num(model.score_residuals(params), nan=0.0)
-    per_group = pd.DataFrame(score).groupby(pd.Series(groups).to_numpy()).sum().to_numpy()
-    h_inv = np.linalg.inv(model.hessian(params))
-    cov = h_inv @ per_group.T @ per_group @ h_inv
-    return np.sqrt(np.diag(cov))
+    pvals = fit.p_values()
+    stats = {"lr": fit.lr_test, "score": fit.score_test, "wald": fit.wald_test,
+             "robust_score": fit.robust_score_test}
+    tests = {k: {"statistic": float(v), "df": fit.df, "p": pvals[k]} for k, v in stats.items() if v is not None}
+    return CoxResult(terms=terms, n=len(df), events=int(df["__event"].sum()), ties=ties,
+                     implementation=IMPLEMENTATION_COX, level=level, robust=robust, cluster_col=cluster_col,
+                     strata=strata, references=design.references, log_likelihood=fit.loglik,
+                     log_likelihood_null=fit.loglik_null, iterations=fit.iterations, tests=tests)
 
 
 def _version(package: str) -> str:
@@ -673,50 +715,37 @@ def ph_test(
     categorical: Sequence[str] = (),
     reference: dict[str, Any] | None = None,
     strata: str | None = None,
+    ties: str = "efron",
+    method: str = "score",
 ) -> PHTestResult:
-    """Scaled Schoenfeld residual test of proportional hazards on the Efron (lifelines) fit.
+    """Test of proportional hazards per covariate (all its dummies together) and global, as R's cox.zph.
 
-    Per term: lifelines ``proportional_hazard_test`` (the approximation R's cox.zph used before
-    survival 3.0): T_k = (sum_i g_i r*_ik)^2 / (d * Var(b_k) * sum_i g_i^2), g = centred transformed
-    event times, r* = scaled Schoenfeld residuals, d = number of events; chi-square, 1 df.
-    Global (same approximation, R survival < 3.0): T = (g'R) V (g'R)' * d / sum g^2 with R the
-    unscaled Schoenfeld residuals and V the model covariance; chi-square with p df.
-    time_transform: "km" (R's default), "rank" (lifelines' default), "identity" or "log".
+    method="score" (default): R survival >= 3.0 ``cox.zph``, the score test of adding x * g(t);
+    method="pre3": the test of R survival < 3.0 (scaled Schoenfeld residuals regressed on g(t)).
+    time_transform: "km" (R's default, g = 1 - S(t-), left-continuous KM), "rank" or "identity".
+    Both are ``nenbone.analysis.cox.zph``, equal to R 3.5-3 (tests/r_reference). lifelines'
+    ``proportional_hazard_test`` matches neither (its km transform uses the right-continuous S(t)).
     """
-    from lifelines import CoxPHFitter
-    from lifelines.statistics import proportional_hazard_test
-    from lifelines.statistics import TimeTransformers
-    from scipy.stats import chi2
+    from nenbone.analysis import cox as engine
 
-    if time_transform not in ("km", "rank", "identity", "log"):
-        raise SurvivalInputError(f"PH test: time_transform must be km, rank, identity or log, got {time_transform!r}")
+    if time_transform not in engine.ZPH_TRANSFORMS:
+        raise SurvivalInputError(f"PH test: time_transform must be one of {engine.ZPH_TRANSFORMS}, got {time_transform!r}")
     extra = [strata] if strata else []
     design = _cox_design(frame, duration_col, event_col, covariates, categorical, reference, extra)
     names = design.terms["term"].tolist()
-    df = design.frame[["__duration", "__event", *names, *extra]]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        cph = CoxPHFitter(penalizer=0.0).fit(df, "__duration", "__event", strata=strata)
-        res = proportional_hazard_test(cph, df, time_transform=time_transform)
-    summary = res.summary.reindex(names)
-    terms = pd.DataFrame({"term": names, "statistic": summary["test_statistic"].to_numpy(),
-                          "df": 1, "p": summary["p"].to_numpy()})
-    # global statistic from the same ingredients lifelines uses
-    events = cph.event_observed.astype(bool)
-    g = TimeTransformers().get(time_transform)(cph.durations, cph.event_observed, cph.weights)[events.values]
-    g = np.asarray(g, dtype=float)
-    g = g - g.mean()
-    schoenfeld = cph.compute_residuals(df, kind="schoenfeld").loc[:, names].to_numpy()
-    v = cph.variance_matrix_.loc[names, names].to_numpy()
-    score = g @ schoenfeld
-    d = float(events.sum())
-    global_stat = float(score @ v @ score * d / np.sum(g**2))
-    p_df = len(names)
+    df = design.frame
+    groups: dict[str, list[int]] = {}
+    for j, cov in enumerate(design.terms["covariate"]):
+        groups.setdefault(cov, []).append(j)
+    if method == "pre3":
+        groups = {nm: [j] for j, nm in enumerate(names)}
+    res = engine.zph(df["__duration"].to_numpy(), df["__event"].to_numpy(), df[names].to_numpy(dtype=float),
+                     names=names, terms=groups, ties=ties, transform=time_transform, method=method,
+                     strata=None if strata is None else df[strata].to_numpy())
+    k = len(groups)
+    terms = pd.DataFrame({"term": list(groups), "statistic": res.chisq[:k], "df": res.df[:k], "p": res.p[:k]})
     return PHTestResult(
-        terms=terms, global_statistic=global_stat, global_df=p_df, global_p=float(chi2.sf(global_stat, p_df)),
-        time_transform=time_transform,
-        method=("scaled Schoenfeld residual test (Grambsch-Therneau), approximation of R survival < 3.0 "
-                f"cox.zph; time transform '{time_transform}'; Efron ties"),
-        implementation=f"lifelines {_version('lifelines')} proportional_hazard_test; global test computed here",
-        warnings=_messages(caught),
+        terms=terms, global_statistic=float(res.chisq[k]), global_df=int(res.df[k]), global_p=float(res.p[k]),
+        time_transform=time_transform, method=res.method,
+        implementation="nenbone analysis.cox.zph (equal to R survival 3.5-3 cox.zph to 1e-8)",
     )

@@ -328,6 +328,9 @@ def plot_km(
     import matplotlib as mpl
     from matplotlib.lines import Line2D
 
+    from dataclasses import replace
+    from nenbone.analysis.survival import step_vertices
+
     curves = km.curves
     x_end = _axis_end(curves, at_risk_times)
     shown_times = [float(t) for t in at_risk_times if float(t) <= x_end]
@@ -341,6 +344,7 @@ def plot_km(
         handles, labels = [], []
         for i, res in enumerate(curves):
             color = style.color(i)
+            res = replace(res, table=step_vertices(res.table))  # registry scale: a page's worth of vertices
             x, y = step_coordinates(res)
             if show_ci:
                 bx, lo, hi = loglog_band(res)
