@@ -122,3 +122,44 @@ def test_failed_run_removes_supplement_and_records_rules(tmp_path):
     assert info["failed_rules"] == ["analyse_mayo", "figure_km"] == failed_rules(log)
     assert info["removed_stale_outputs"] == [str(html)]
     assert record.is_file()
+
+
+def test_render_workspace_inside_output_folder_and_removed(tmp_path):
+    from nenbone.render.offline import RENDER_TMP_PREFIX, render_workspace
+
+    stale = tmp_path / f"{RENDER_TMP_PREFIX}left-by-a-kill"
+    stale.mkdir()
+    with render_workspace(tmp_path) as work:
+        assert work.parent == tmp_path and work.name.startswith(RENDER_TMP_PREFIX)
+        assert _mode(work) == 0o700
+        assert not stale.exists()  # a SIGKILL's leftover goes at the next render
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(KeyboardInterrupt):
+        with render_workspace(tmp_path):
+            raise KeyboardInterrupt  # Ctrl-C
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_workspace_removed_on_sigterm(tmp_path):
+    ready = tmp_path / "ready"
+    out = tmp_path / "supplement"
+    code = textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+        from nenbone.render.offline import render_workspace
+        with render_workspace(Path({str(out)!r})) as work:
+            (work / "numbers.json").write_text("unsuppressed")
+            Path({str(ready)!r}).touch()
+            time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    import time
+
+    for _ in range(400):
+        if ready.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert ready.exists()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+    assert list(out.iterdir()) == []

@@ -77,10 +77,10 @@ def environment_summary() -> dict[str, Any]:
             "platform": f"{platform.system()} {platform.machine()}" + (f", {libc}" if libc else "")}
 
 
-def _scratch(root: Path, keep: bool) -> Path:
+def _scratch(root: Path) -> Path:
     base = root / VERIFY_DIR
-    make_private_folder(base)
-    scratch = base / ".scratch"
+    base.mkdir(parents=True, exist_ok=True)
+    scratch = base / ".scratch"  # row-level data of the rerun: private
     if scratch.exists():
         shutil.rmtree(scratch)
     make_private_folder(scratch)
@@ -90,7 +90,7 @@ def _scratch(root: Path, keep: bool) -> Path:
 def make_manifest(root: Path, cores: int = 2, keep: bool = False) -> tuple[int, list[str]]:
     """Regenerate the committed manifest from a fresh run (`make manifest`)."""
     root = Path(root).resolve()
-    copy = _scratch(root, keep)
+    copy = _scratch(root)
     try:
         with terminate_as_interrupt():
             copy_sources(root, copy)
@@ -111,7 +111,7 @@ def verify(root: Path, cores: int = 2, extra_args: list[str] | None = None, keep
     root = Path(root).resolve()
     started, t0 = dt.datetime.now(dt.timezone.utc), time.monotonic()
     out_dir = root / VERIFY_DIR
-    copy = _scratch(root, keep)
+    copy = _scratch(root)
     packages = package_versions()
     cert: dict[str, Any] = {
         "papers": papers(root), "git": git_state(root), "command": command + (" " + " ".join(extra_args) if extra_args else ""),
