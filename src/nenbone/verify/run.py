@@ -114,7 +114,7 @@ def verify(root: Path, cores: int = 2, extra_args: list[str] | None = None, keep
     copy = _scratch(root)
     packages = package_versions()
     cert: dict[str, Any] = {
-        "papers": papers(root), "git": git_state(root), "command": command + (" " + " ".join(extra_args) if extra_args else ""),
+        "papers": papers(root), "git": git_state(root), "command": command + (" -- " + " ".join(extra_args) if extra_args else ""),
         "checked_at": started.strftime("%Y-%m-%d %H:%M:%S"), "cores": cores, "environment": environment_summary(),
         "packages": {k: packages[k] for k in KEY_PACKAGES if k in packages},
         "manifest": None, "reproduction": None, "cross_engine": CrossEngine(status="not run", reason="the run failed").as_dict(),
