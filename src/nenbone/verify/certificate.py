@@ -39,7 +39,9 @@ def certificate_markdown(cert: dict[str, Any]) -> str:
         f"- Date of the check (UTC): {cert['checked_at']}",
         f"- Run time: {cert['run_seconds']:.0f} s for the workflow, {cert['total_seconds']:.0f} s in all "
         f"({cert['cores']} cores)",
-        f"- Platform: {env['platform']}; Python {env['python']}",
+        f"- Platform: {env['platform']}; Python {env['python']}"
+        + (f" (manifest made on {cert['manifest_environment'].get('platform')}; Python "
+           f"{cert['manifest_environment'].get('python')})" if cert.get("manifest_environment") else ""),
         f"- Packages: {', '.join(f'{k} {v}' for k, v in cert['packages'].items())}",
         "",
         "## Manifest (files)", "",

@@ -130,7 +130,9 @@ def verify(root: Path, cores: int = 2, extra_args: list[str] | None = None, keep
             elif not (root / MANIFEST).is_file():
                 problems.append(f"no committed manifest ({MANIFEST}); create it with `{UPDATE_COMMAND}`")
             else:
-                comparison = compare(load_manifest(root / MANIFEST), build_manifest(copy))
+                committed = load_manifest(root / MANIFEST)
+                cert["manifest_environment"] = committed.get("environment", {})
+                comparison = compare(committed, build_manifest(copy))
                 cert["manifest"] = comparison.as_dict()
                 problems += comparison.problems()
             if status == 0:
