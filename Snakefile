@@ -2,6 +2,7 @@
 # SPSS/Stata exports to a rendered supplement. Run: snakemake --cores 4 (profiles/default is
 # picked up automatically). Config: config/config.yaml, validated by config/schema.yaml.
 import sys
+import time
 from pathlib import Path
 
 from snakemake.utils import min_version, validate
@@ -27,6 +28,9 @@ sys.path.insert(0, str(PACKAGE_SRC))
 from nenbone.runner import expose_to_jobs
 
 expose_to_jobs(PACKAGE_SRC)
+
+
+include: "rules/digest.smk"
 
 
 # Seconds-long bookkeeping: run by the controller itself, never submitted to a cluster.
@@ -57,7 +61,22 @@ rule all:
         FIGURE_FILES,
 
 
-onsuccess:
-    from nenbone.provenance import collect_rule_times
+# Wall times of this run's jobs only, outside results/ (they vary from run to run). A failed run
+# removes the supplement it could not rebuild and records what failed (nenbone.provenance).
+RUN_STARTED = time.time()
 
-    collect_rule_times("results/benchmarks", "results/provenance/rule_times.tsv")
+
+onsuccess:
+    from nenbone.provenance import RULE_TIMES, clear_failed_run, collect_rule_times
+
+    collect_rule_times("results/benchmarks", RULE_TIMES, since=RUN_STARTED)
+    clear_failed_run()
+
+
+onerror:
+    from nenbone.provenance import record_failed_run
+
+    record_failed_run(
+        log,
+        ["results/supplement/supplement.html", "results/supplement/supplement.pdf"],
+    )

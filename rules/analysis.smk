@@ -32,6 +32,7 @@ rule analyse_christie:
         mem_mb=2000,
         runtime=15,
     params:
+        code=code_digest("scripts/analyse_christie.py"),
         plan=config["plans"]["christie"],
         numbers=config["numbers"]["christie"],
         analysis=config["analysis"],
@@ -62,6 +63,7 @@ rule match:
         mem_mb=2000,
         runtime=20,
     params:
+        code=code_digest("scripts/match.py"),
         matching=config["mayo"]["matching"],
     script:
         "../scripts/match.py"
@@ -110,6 +112,7 @@ rule analyse_mayo:
         mem_mb=2000,
         runtime=30,
     params:
+        code=code_digest("scripts/analyse_mayo.py"),
         plan=config["plans"]["mayo"],
         numbers=config["numbers"]["mayo"],
         analysis=config["analysis"],

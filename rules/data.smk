@@ -20,6 +20,7 @@ rule synthetic_cohort:
         mem_mb=1000,
         runtime=10,
     params:
+        code=code_digest("scripts/synthetic_cohort.py", exclude=TWIN_BORROWED_CODE),
         settings=lambda w: config["synthetic"][w.study],
         study_config=lambda w: config[w.study],
     script:
@@ -43,6 +44,8 @@ rule ingest:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        code=code_digest("scripts/ingest.py"),
     script:
         "../scripts/ingest.py"
 
@@ -67,6 +70,7 @@ rule validate:
         mem_mb=1000,
         runtime=10,
     params:
+        code=code_digest("scripts/validate.py"),
         source=study_input,
     script:
         "../scripts/validate.py"
@@ -89,6 +93,7 @@ rule derive:
         mem_mb=1000,
         runtime=10,
     params:
+        code=code_digest("scripts/derive.py"),
         settings=lambda w: config[w.study],
         days_per_month=config["days_per_month"],
     script:

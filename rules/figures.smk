@@ -52,6 +52,7 @@ rule figure_km:
         mem_mb=1000,
         runtime=5,
     params:
+        code=code_digest("scripts/figure_km.py"),
         spec=lambda w: KM_FIGURES[w.analysis],
         plan=km_plan,
         at_risk_times=config["analysis"]["at_risk_times_months"],
@@ -92,6 +93,7 @@ rule figure_flow:
         mem_mb=1000,
         runtime=5,
     params:
+        code=code_digest("scripts/figure_flow.py"),
         settings=flow_settings,
         group_labels=FIGURE_SPECS["mayo_group_labels"],
         style=config["figures"],
@@ -129,6 +131,7 @@ rule figure_management:
         mem_mb=1000,
         runtime=5,
     params:
+        code=code_digest("scripts/figure_management.py"),
         bar_items=FIGURE_SPECS["management_items"],
         denominator_column=FIGURE_SPECS["symptom_denominator_column"][
             config["christie"]["derivation"]["symptom_percent_denominator"]
@@ -171,6 +174,7 @@ rule figure_ps_distribution:
         mem_mb=1000,
         runtime=5,
     params:
+        code=code_digest("scripts/figure_ps_distribution.py"),
         treated=config["mayo"]["matching"]["treated_group"],
         control=config["mayo"]["matching"]["control_group"],
         group_labels=FIGURE_SPECS["mayo_group_labels"],
@@ -210,6 +214,7 @@ rule figure_love:
         mem_mb=1000,
         runtime=5,
     params:
+        code=code_digest("scripts/figure_love.py"),
         threshold=0.1,
         xlabel="Standardised mean difference ({} \u2212 {})".format(
             config["mayo"]["matching"]["treated_group"],
@@ -250,6 +255,7 @@ rule figure_forest:
         mem_mb=1000,
         runtime=5,
     params:
+        code=code_digest("scripts/figure_forest.py"),
         xlabel="Hazard ratio of death, {} vs {} (log scale)".format(
             config["mayo"]["matching"]["treated_group"],
             config["mayo"]["matching"]["control_group"],

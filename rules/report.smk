@@ -19,6 +19,7 @@ rule numbers:
         mem_mb=500,
         runtime=5,
     params:
+        code=code_digest("scripts/numbers.py"),
         studies=STUDIES,
         config={
             k: config[k] for k in ("christie", "mayo", "analysis", "days_per_month")
@@ -51,6 +52,8 @@ rule reproduction_check:
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        code=code_digest("scripts/reproduction_check.py"),
     script:
         "../scripts/reproduction_check.py"
 
@@ -95,6 +98,7 @@ rule render_supplement:
         mem_mb=2000,
         runtime=10,
     params:
+        code=code_digest("scripts/render_supplement.py"),
         root=workflow.basedir,
         engine=config["render"]["engine"],
         source_date_epoch=config["render"]["source_date_epoch"],

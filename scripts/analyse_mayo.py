@@ -9,7 +9,7 @@ def main(smk, log):
     import pandas as pd
 
     from nenbone.analysis import effects
-    from nenbone.io.files import write_json
+    from nenbone.io.files import write_csv, write_json
     from nenbone.presentation.mayo_report import mayo_report
     from nenbone.presentation.numbers import to_plain
     from nenbone.presentation.tables import TableSettings, write_tables
@@ -25,7 +25,7 @@ def main(smk, log):
     report, effect_rows = mayo_report(derived, cohort, balance, summary, validation["n_rows"], p.plan, p.numbers,
                                       p.analysis, p.matching, p.sensitivity, settings)
     write_tables(report.tables, p.table_names, smk.output.tables, smk.output.markdown)
-    pd.DataFrame(effect_rows).to_csv(smk.output.effects, index=False, lineterminator="\n", float_format="%.6f")
+    write_csv(pd.DataFrame(effect_rows), smk.output.effects, float_format="%.6f")
     write_json(to_plain(report.numbers), smk.output.numbers)
     log.info("Study B: %d tables, %d effect estimates", len(report.tables), len(effect_rows))
 

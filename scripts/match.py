@@ -8,7 +8,7 @@ def main(smk, log):
 
     from nenbone.analysis.matching import balance_table, match
     from nenbone.codebook import load_codebook
-    from nenbone.io.files import write_json, write_parquet
+    from nenbone.io.files import write_csv, write_json, write_parquet
     from nenbone.presentation.matching_report import matching_summary
 
     derived = pd.read_parquet(smk.input.derived)
@@ -22,7 +22,7 @@ def main(smk, log):
     balance = balance_table(derived, result, settings["covariates"])
     balance.insert(0, "label", [labels.get(v, v) + (f": {lvl}" if lvl not in ("", "1") else "") for v, lvl in zip(balance["variable"], balance["level"])])
     balance = balance.rename(columns={"variable": "covariate"})
-    balance.to_csv(smk.output.balance, index=False, lineterminator="\n", float_format="%.6f")
+    write_csv(balance, smk.output.balance, float_format="%.6f")
     summary = matching_summary(result, balance)
     write_json(summary, smk.output.summary)
     log.info("matched %d treated with %d controls", summary["n_treated_matched"], summary["n_controls_matched"])

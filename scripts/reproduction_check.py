@@ -7,7 +7,7 @@ def main(smk, log):
     import pandas as pd
     import yaml
 
-    from nenbone.io.files import write_bytes_atomic
+    from nenbone.io.files import write_bytes_atomic, write_csv
     from nenbone.presentation.reproduction import CHECK_COLUMNS, check_study, summarise
     from nenbone.presentation.tables import to_markdown
 
@@ -19,7 +19,7 @@ def main(smk, log):
     for c in checks:
         published.setdefault(c.study, {})[c.quantity] = c.published
     table = pd.DataFrame([c.as_row() for c in checks], columns=list(CHECK_COLUMNS))
-    table.to_csv(smk.output.csv, index=False, lineterminator="\n")
+    write_csv(table, smk.output.csv)
     shown = table[["study", "quantity", "wording", "published", "reproduced", "status", "reason"]]
     shown = shown.rename(columns=str.capitalize)
     write_bytes_atomic(to_markdown(shown).encode("utf-8"), smk.output.md)

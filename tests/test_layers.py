@@ -1,7 +1,7 @@
 """Imports flow one way: io -> validation -> derive -> analysis -> presentation -> render.
 
 `codebook` and `errors` are shared by all layers; `runner` and `provenance` are glue for the rule
-scripts; `synthetic` (the twins) sits on top. A module may import its own layer or lower ones only.
+scripts; `synthetic` (the twins) and `verify` (code digests, manifest, certificate) sit on top. A module may import its own layer or lower ones only.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "nenbone"
 RANK = {"codebook": 0, "errors": 0, "io": 1, "validation": 2, "derive": 3, "analysis": 4,
-        "presentation": 5, "render": 6, "provenance": 7, "runner": 7, "synthetic": 8}
+        "presentation": 5, "render": 6, "provenance": 7, "runner": 7, "synthetic": 8,
+        "verify": 9}
 
 
 def layer_of(module: str) -> str:

@@ -1,13 +1,19 @@
 """Provenance of a run: input hashes, exact package versions, Python, platform, git state, config.
 
 Everything here is deterministic for a given checkout, environment and input (wall times are not:
-they are collected separately into results/provenance/rule_times.tsv and kept out of the
-supplement, so that a rerun changes no byte of it).
+they are collected separately into .snakemake/nenbone/rule_times.tsv, outside results/ and out of
+the supplement, so that a rerun changes no byte of it).
+
+A run that fails removes the supplement it could not rebuild and says what failed in
+results/provenance/failed_run.json (removed again by the next successful run).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import platform
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -44,8 +50,14 @@ def package_versions() -> dict[str, str]:
 
 
 def environment() -> dict[str, str]:
+    """Python, platform and C library. `platform` names the kernel release (provenance.json only);
+    `system` (OS, machine, C library) is what the supplement prints, so that the same environment
+    renders the same bytes on another host."""
+    libc, libc_version = platform.libc_ver()
+    libc_text = f", {libc} {libc_version}" if libc else ""
     return {"python": platform.python_version(), "implementation": platform.python_implementation(),
             "platform": platform.platform(terse=True), "machine": platform.machine(),
+            "system": f"{platform.system()} {platform.machine()}{libc_text}",
             "executable_prefix": "virtual environment" if sys.prefix != sys.base_prefix else "system"}
 
 
@@ -67,7 +79,7 @@ def provenance_markdown(inputs: dict[str, str], env: dict[str, str], packages: d
     lines = [
         "| Item | Value |", "|---|---|",
         f"| Python | {env['python']} ({env['implementation']}) |",
-        f"| Platform | {env['platform']} ({env['machine']}) |",
+        f"| Platform | {env.get('system') or env['platform']} |",
         f"| Git commit | `{git['commit']}` |",
         f"| Uncommitted changes | {dirty} |",
         f"| Configuration (SHA-256) | `{config_sha256[:16]}…` |",
@@ -82,22 +94,31 @@ def provenance_markdown(inputs: dict[str, str], env: dict[str, str], packages: d
         "| File | SHA-256 |", "|---|---|",
         *[f"| `{name}` | `{digest[:16]}…` |" for name, digest in inputs.items()],
         "",
-        "Wall time per rule is recorded in `results/provenance/rule_times.tsv`; it varies from run to",
+        "Wall time per rule is recorded in `.snakemake/nenbone/rule_times.tsv`; it varies from run to",
         "run and is therefore not part of this document.",
         "",
     ]
     return "\n".join(lines)
 
 
-def collect_rule_times(benchmark_dir: str | Path, out_tsv: str | Path) -> int:
-    """Wall time and peak memory of every job (Snakemake benchmark files) in one table.
+RULE_TIMES = ".snakemake/nenbone/rule_times.tsv"
+FAILED_RUN_RECORD = "results/provenance/failed_run.json"
 
-    Called when a run succeeds; the values vary from run to run, so the file is kept out of the
-    supplement. Returns the number of jobs listed.
+
+def collect_rule_times(benchmark_dir: str | Path, out_tsv: str | Path, since: float | None = None) -> int:
+    """Wall time and peak memory of the jobs of this run (Snakemake benchmark files written at or
+    after `since`, a POSIX time) in one table; with `since` None, every benchmark file.
+
+    Called when a run succeeds; the values vary from run to run, so the file lives outside results/
+    (RULE_TIMES) and out of the supplement. Returns the number of jobs listed.
     """
+    from nenbone.io.files import write_text_atomic
+
     rows = []
     root = Path(benchmark_dir)
     for path in sorted(root.rglob("*.tsv")):
+        if since is not None and path.stat().st_mtime < since:
+            continue  # a job of an earlier run (or of a rule that no longer exists)
         lines = path.read_text(encoding="utf-8").splitlines()
         if len(lines) < 2:
             continue
@@ -107,7 +128,42 @@ def collect_rule_times(benchmark_dir: str | Path, out_tsv: str | Path) -> int:
         rule = rel.parts[0].removesuffix(".tsv")
         target = str(Path(*rel.parts[1:])).removesuffix(".tsv") if len(rel.parts) > 1 else ""
         rows.append(f"{rule}\t{target}\t{record.get('s', '')}\t{record.get('max_rss', '')}")
-    out = Path(out_tsv)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("rule\ttarget\twall_seconds\tmax_rss_mb\n" + "".join(r + "\n" for r in rows), encoding="utf-8")
+    write_text_atomic("rule\ttarget\twall_seconds\tmax_rss_mb\n" + "".join(r + "\n" for r in rows), out_tsv)
     return len(rows)
+
+
+_FAILED_RULE = re.compile(r"^Error in rule (\S+?):", re.MULTILINE)
+
+
+def failed_rules(snakemake_log: str | Path | None) -> list[str]:
+    """Names of the rules Snakemake reported as failed in its log ("Error in rule X:")."""
+    if not snakemake_log or not Path(snakemake_log).is_file():
+        return []
+    text = Path(snakemake_log).read_text(encoding="utf-8", errors="replace")
+    return sorted(set(_FAILED_RULE.findall(text)))
+
+
+def record_failed_run(snakemake_log: str | Path | None, stale: list[str | Path],
+                      record: str | Path = FAILED_RUN_RECORD) -> dict[str, Any]:
+    """After a failed run: remove the outputs it could not rebuild (`stale`, the supplement), so
+    that no earlier version passes for the current one, and say what failed in `record`."""
+    removed = []
+    for path in map(Path, stale):
+        if path.exists():
+            path.unlink()
+            removed.append(str(path))
+    info = {"failed_rules": failed_rules(snakemake_log),
+            "snakemake_log": str(snakemake_log) if snakemake_log else None,
+            "removed_stale_outputs": removed,
+            "note": "the run failed: the supplement was removed because it no longer matched the "
+                    "inputs, code and config; fix the failure and run again"}
+    from nenbone.io.files import write_text_atomic
+
+    write_text_atomic(json.dumps(info, indent=2, sort_keys=True) + "\n", record)
+    return info
+
+
+def clear_failed_run(record: str | Path = FAILED_RUN_RECORD) -> None:
+    """A successful run removes the record of an earlier failure."""
+    if os.path.exists(record):
+        os.remove(record)

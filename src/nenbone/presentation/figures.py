@@ -75,13 +75,13 @@ def save_figure(fig: Figure, png_path: str | Path, pdf_path: str | Path, dpi: in
     """Write PNG (at `dpi`) and PDF, with metadata stripped of dates and versions: reruns are byte-identical."""
     import matplotlib as mpl
 
+    from nenbone.io.files import atomic_paths
+
     rc = dict(getattr(fig, "nenbone_rc", {}))
     rc.update({"pdf.fonttype": 42, "svg.hashsalt": "nenbone"})
-    for path in (png_path, pdf_path):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with mpl.rc_context(rc):
-        fig.savefig(png_path, format="png", dpi=dpi, metadata=PNG_METADATA)
-        fig.savefig(pdf_path, format="pdf", metadata=PDF_METADATA)
+    with mpl.rc_context(rc), atomic_paths(png_path, pdf_path) as (png_tmp, pdf_tmp):
+        fig.savefig(png_tmp, format="png", dpi=dpi, metadata=PNG_METADATA)
+        fig.savefig(pdf_tmp, format="pdf", metadata=PDF_METADATA)
 
 
 # ----------------------------------------------------------------------------------------------

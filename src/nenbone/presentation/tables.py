@@ -154,9 +154,10 @@ def to_markdown(table: pd.DataFrame) -> str:
 
 def write_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path) -> None:
     """The same table as CSV (for reuse) and as a bare markdown pipe table (the supplement captions it)."""
-    Path(csv_path).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(csv_path, index=False, lineterminator="\n")
-    Path(md_path).write_text(to_markdown(table), encoding="utf-8")
+    from nenbone.io.files import write_csv, write_text_atomic
+
+    write_csv(table, csv_path)
+    write_text_atomic(to_markdown(table), md_path)
 
 
 def _ci_text(lower: float | None, upper: float | None) -> str:

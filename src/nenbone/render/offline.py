@@ -8,13 +8,15 @@ creation timestamp, typst sees only its embedded fonts, and nothing random enter
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -164,10 +166,27 @@ def compile_typst(typ: bytes, root: Path, source_date_epoch: int) -> bytes:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same directory so a failed render leaves no half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    from nenbone.io.files import write_bytes_atomic
+
+    write_bytes_atomic(data, path)
+
+
+RENDER_TMP_PREFIX = ".nenbone-render-"
+
+
+@contextlib.contextmanager
+def render_workspace(out_dir: Path) -> Iterator[Path]:
+    """A scratch folder for the render, inside the output folder (never the system temp folder: it
+    holds unsuppressed numbers). Removed when the render ends, fails, is interrupted (Ctrl-C) or
+    terminated (SIGTERM); a folder left by a SIGKILL is removed by the next render."""
+    from nenbone.io.files import make_private_folder, terminate_as_interrupt
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob(f"{RENDER_TMP_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    with terminate_as_interrupt(), tempfile.TemporaryDirectory(prefix=RENDER_TMP_PREFIX, dir=out_dir) as name:
+        make_private_folder(Path(name))
+        yield Path(name)
 
 
 def render_offline(source_qmd: Path, out_html: Path, out_pdf: Path, metadata_files: Sequence[Path],
@@ -181,8 +200,7 @@ def render_offline(source_qmd: Path, out_html: Path, out_pdf: Path, metadata_fil
     contents = [load_metadata_file(f) for f in files]
     info = {"engine": "offline", **tool_versions()}
     render_dir = resources.files("nenbone.render")
-    with tempfile.TemporaryDirectory(prefix="nenbone-render-") as tmp_name:
-        tmp = Path(tmp_name)
+    with render_workspace(Path(out_html).resolve().parent) as tmp:
         listed = []
         for i, (f, content) in enumerate(zip(files, contents)):
             json_file = tmp / f"metadata-{i}.json"

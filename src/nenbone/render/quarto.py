@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import yaml
 
 from nenbone.errors import InputFileError
 from nenbone.render.errors import RenderError
-from nenbone.render.offline import load_metadata_file, write_atomically
+from nenbone.render.offline import load_metadata_file, render_workspace, write_atomically
 
 
 def quarto_executable() -> str | None:
@@ -46,7 +45,7 @@ def render_quarto(source_qmd: Path, out_html: Path, out_pdf: Path, metadata_file
     version = subprocess.run([quarto, "--version"], capture_output=True, text=True, env=env).stdout.strip()
     bundled = f"bundled with Quarto {version}"
     info = {"engine": "quarto", "quarto_version": version, "pandoc_version": bundled, "typst_version": bundled}
-    with tempfile.TemporaryDirectory(prefix="nenbone-quarto-") as tmp:
+    with render_workspace(Path(out_html).resolve().parent) as tmp:
         render_meta = Path(tmp) / "render.yml"
         render_meta.write_text(yaml.safe_dump({"render": info}, sort_keys=True), encoding="utf-8")
         # numbers as strings (Quarto's YAML reader, like pandoc's, would print 14.0 as 14)
