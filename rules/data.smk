@@ -30,6 +30,7 @@ rule ingest:
     """Read the raw export (never written) into parquet, keeping labels and missing codes."""
     input:
         raw=study_input,
+        codebook=study_codebook,
     output:
         table="results/ingested/{study}.parquet",
         meta="results/ingested/{study}.meta.json",
@@ -43,6 +44,8 @@ rule ingest:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        undeclared=config.get("ingest", {}).get("undeclared_columns", "drop"),
     script:
         "../scripts/ingest.py"
 
@@ -76,8 +79,10 @@ rule derive:
     """Derive the study's analysis variables (definitions: the codebook's derived section)."""
     input:
         table="results/validated/{study}.parquet",
+        codebook=study_codebook,
     output:
         table="results/derived/{study}.parquet",
+        attrition="results/derived/{study}.attrition.json",
     log:
         "results/logs/derive/{study}.log",
     benchmark:

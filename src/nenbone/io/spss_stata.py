@@ -194,7 +194,38 @@ def _sort_key(x: Any) -> tuple[int, Any]:
     return (0, float(x)) if isinstance(x, (int, float, np.integer, np.floating)) else (1, str(x))
 
 
-def read_raw(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+_STATA_DAY_FORMAT = re.compile(r"^%-?(td|d)")  # %td, %tdDD/NN/CCYY, old %d...: days since 1960-01-01
+_STATA_MS_FORMAT = re.compile(r"^%-?t[cC]")   # %tc, %tC, %tcDD/NN/CCYY_HH:MM...: ms since 1960-01-01
+
+
+def stata_dates_as_dates(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """Stata date/datetime columns ReadStat left as numbers (custom display formats) -> datetime64.
+
+    Every %td* display format counts days since 1960-01-01 and every %tc*/%tC* milliseconds, whatever
+    the display pattern (%tdDD/NN/CCYY, %tdCCYY-NN-DD, %tcDD_Mon_CCYY...).
+    """
+    out = frame.copy()
+    epoch = pd.Timestamp(STATA_EPOCH)
+    for name, fmt in formats.items():
+        if name not in out.columns:
+            continue
+        if _STATA_DAY_FORMAT.match(fmt):
+            unit = "D"
+        elif _STATA_MS_FORMAT.match(fmt):
+            unit = "ms"
+        else:
+            continue
+        col = out[name]
+        if pd.api.types.is_numeric_dtype(col.dtype):
+            out[name] = (epoch + pd.to_timedelta(col.astype("float64"), unit=unit)).astype("datetime64[ns]")
+        elif col.dtype == object:  # numbers and extended-missing letters: convert the numbers only
+            out[name] = pd.Series([epoch + pd.to_timedelta(float(v), unit=unit)
+                                   if isinstance(v, (int, float, np.integer, np.floating)) and not _is_missing(v)
+                                   else v for v in col.tolist()], dtype=object, index=col.index)
+    return out
+
+
+def read_raw(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read an SPSS/Stata file with user-missing codes kept; return (frame, JSON-serialisable meta).
 
     meta keys: format, file_name, file_label, file_encoding, n_rows, columns, variable_labels,
@@ -210,10 +241,18 @@ def read_raw(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]
     kwargs: dict[str, Any] = {"dates_as_pandas_datetime": False}
     if fmt != "por":  # ReadStat's portable reader has no user-missing support
         kwargs["user_missing"] = True
+    if encoding:
+        kwargs["encoding"] = encoding
     try:
         frame, m = readers[fmt](str(p), **kwargs)
     except Exception as exc:  # ReadstatError, OverflowError from a corrupt date, UnicodeDecodeError...
         msg = str(exc).strip() or type(exc).__name__
+        if isinstance(exc, (UnicodeError, LookupError)) or "encod" in msg.lower() or "unicode" in msg.lower() \
+                or "convert" in msg.lower():
+            said = f"the declared encoding '{encoding}'" if encoding else "the encoding the file declares"
+            raise InputFileError(
+                f"{p}: text or labels cannot be decoded with {said} ({msg}); a legacy export needs its "
+                f"character set declared in the codebook, e.g. `encoding: latin-1` (or cp1252)") from None
         raise InputFileError(
             f"{p}: cannot read this {FORMAT_NAMES[fmt]} file (truncated or corrupt?): {msg}") from None
     expected_rows = getattr(m, "number_rows", None)
@@ -221,6 +260,9 @@ def read_raw(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]
         raise InputFileError(
             f"{p}: truncated or corrupt: the header announces {expected_rows} rows but {len(frame)} were read")
     frame = _convert_dates(frame)
+    if fmt == "dta":
+        frame = stata_dates_as_dates(frame, {str(k): str(v) for k, v in
+                                             (getattr(m, "original_variable_types", {}) or {}).items()})
     return frame, _meta_dict(m, fmt, p, frame)
 
 
