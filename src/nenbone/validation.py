@@ -629,7 +629,9 @@ def validate_ingested(
     raw, meta = read_ingested(parquet, meta_json)
     source = source or str(meta.get("input_file") or parquet)
     clean = validate(raw, codebook, source, meta)
-    report = {**validation_report(raw, codebook, source, meta), "input_sha256": meta.get("input_sha256")}
+    report = {**validation_report(raw, codebook, source, meta), "input_sha256": meta.get("input_sha256"),
+              "data_origin": meta.get("data_origin"), "dropped_columns": meta.get("dropped_columns", []),
+              "source_columns": meta.get("source_columns", {})}
     _write_validated(clean, report, out_clean_parquet, out_report_json)
     return clean
 

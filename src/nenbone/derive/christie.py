@@ -43,7 +43,12 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "bm_extent": ("solitary", "oligometastatic", "widespread"),
     "vital_status": ("dead", "alive"),
 }
-GROUPED = {"primary_site": "christie.derivation.primary_group"}  # variable -> config key of its groups
+GROUPED = {"primary_site": "christie.derivation.primary_group"}
+# Every raw variable the derivation reads (the codebook must declare each; the export must hold it).
+REQUIRED = (
+    "patient_id", "date_of_birth", "date_nen_diagnosis", "primary_site", "grade", "functional_status",
+    "bone_mets", "date_first_distant_met", *BM_DETAILS, "vital_status", "date_death_or_last_fu",
+)  # variable -> config key of its groups
 
 DERIVED_COLUMNS = (
     "patient_id", "has_bm", "age_years", "primary_group", "grade_g12", "functional",

@@ -51,6 +51,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "vital_status": ("dead", "alive"),
 }
 GROUPED = {"extrahepatic": "mayo.groups", "primary_site": "mayo.primary_groups"}  # variable -> config key
+REQUIRED = RAW_COLUMNS  # every raw variable the derivation reads
 
 COLUMNS = (
     "patient_id", "group", "site", "age_years", "sex", "primary_group", "year_of_resection", "grade_g12",

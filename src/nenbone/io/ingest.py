@@ -82,6 +82,20 @@ def to_parquet_frame(raw: pd.DataFrame, fmt: str) -> tuple[pd.DataFrame, dict[st
 
 
 UNDECLARED = ("drop", "error")
+# SHA-256 of the embedded synthetic twins the default config generates (tests/test_dialects.py
+# regenerates them and checks these). An input with one of these digests is the twin; any other is
+# a user's export, and nothing downstream may call it synthetic.
+EMBEDDED_TWIN_SHA256 = {
+    "8a03d23e109be9ace8fc8db6de1c3c1d3edd5a6ed9b20320cebc9a8cf352e431": "christie",
+    "e3ce41482a46dd752e4dd8c035688518c2d115b8e8d43ebd090df5f9944dea0f": "mayo",
+}
+
+
+def data_origin(sha256: str) -> dict[str, Any]:
+    """Where the data came from, decided by the file's content (never by its path or name)."""
+    twin = EMBEDDED_TWIN_SHA256.get(sha256)
+    return {"embedded_twin": twin is not None, "embedded_twin_of": twin,
+            "origin": "embedded synthetic twin (no real patient)" if twin else "user's export (real data)"}
 _PER_COLUMN_META = ("variable_labels", "value_labels", "missing_ranges", "stata_missing_letters",
                     "variable_formats", "storage_types", "variable_measure")
 
@@ -142,6 +156,7 @@ def prepare_ingest(input_path: str | os.PathLike[str], codebook: Codebook | None
         "input_bytes": size,
         "n_rows": int(len(frame)),
         "stata_missing_cells": letters,
+        "data_origin": data_origin(digest),
     }
     return frame, meta
 

@@ -384,13 +384,15 @@ def write_raw(
     file_label: str | None = None,
     timestamp: int | None = None,
     spss_date_format: str = SPSS_DATE_FORMAT,
+    date_formats: dict[str, str] | None = None,
 ) -> Path:
     """Write a RAW frame to .sav / .zsav / .dta with the codebook's labels, missing codes and formats.
 
     Columns are written in the frame's order; codebook metadata is attached to the columns it names
     (a column not in the codebook is written bare, which the broken-file corpus relies on). The header
     timestamp is fixed (see `file_timestamp`), and the file appears atomically. SPSS dates get
-    `spss_date_format` (EDATE10 = dd.mm.yyyy; DATE11 = dd-mmm-yyyy also works), Stata dates %td.
+    `spss_date_format` (EDATE10 = dd.mm.yyyy; DATE11 = dd-mmm-yyyy also works), Stata dates %td;
+    `date_formats` gives single date columns another display format (e.g. Stata "%tdDD/NN/CCYY").
     """
     import pyreadstat
 
@@ -423,6 +425,7 @@ def write_raw(
                                               f"the codebook declares {codes}")
                         missing[n] = codes
                 fmts = {n: spss_date_format for n in date_cols}
+                fmts.update(date_formats or {})
                 fmts.update({n: "F8.0" for n, v in known.items() if v.type in ("integer", "categorical", "boolean")})
                 measure = {n: ("nominal" if v.type in ("categorical", "boolean", "string") else "scale")
                            for n, v in known.items()}
@@ -440,6 +443,7 @@ def write_raw(
                         letters[n] = found
                 letters = {n: ls for n, ls in letters.items() if ls}
                 fmts = {n: STATA_DATE_FORMAT for n in date_cols}
+                fmts.update(date_formats or {})
                 pyreadstat.write_dta(
                     data, str(tmp), file_label=label[:80], column_labels=column_labels or None,
                     version=STATA_VERSION, variable_value_labels=value_labels or None,
