@@ -107,7 +107,10 @@ def study_problems(study: str, spec: Mapping[str, Any], config: Mapping[str, Any
         codebook = load_codebook(spec["codebook"])
     except NenboneError as exc:
         return [str(exc)]
-    module = study_module(study)
+    try:
+        module = study_module(study)
+    except ImportError:
+        return [f"no derivation exists for a study named '{study}' (config studies.{study})"]
     out = [] if codebook.study == study else [
         f"the codebook is for study '{codebook.study}', configured as the codebook of '{study}'"]
     out += [f"variable '{n}' is needed by the {study} derivation but not declared in the codebook"
