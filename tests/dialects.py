@@ -62,6 +62,7 @@ class Dialect:
         self.cb = default_codebook(study)
         self.file_types: dict[str, str] = {}  # column -> type written in the file when it differs
         self.date_formats: dict[str, str] = {}
+        self.byte_patches: list[tuple[bytes, bytes]] = []  # applied to the written file (same lengths)
 
     def var(self, name: str) -> dict[str, Any]:
         return self.cb["variables"][name]
@@ -155,6 +156,12 @@ class Dialect:
         frame = self.file_frame()
         write_raw(frame, data, self.file_codebook(), file_label=f"{name} export",
                   date_formats=self.date_formats or None)
+        if self.byte_patches:
+            content = data.read_bytes()
+            for old, new in self.byte_patches:
+                assert len(old) == len(new) and old in content
+                content = content.replace(old, new)
+            data.write_bytes(content)
         book.write_text(yaml.safe_dump(self.cb, sort_keys=False, allow_unicode=True), encoding="utf-8")
         return data, book
 
@@ -173,12 +180,16 @@ def _flags(d: Dialect) -> list[str]:
 
 
 def christie_recoded() -> Dialect:
-    """Other names, vital status 1 = alive / 2 = dead, sex 0/1, yes = 1 / no = 2, extra identifiers."""
+    """Other names, vital status 1 = alive / 2 = dead, sex 0/1, yes = 1 / no = 2, extra identifiers, latin-1."""
     d = Dialect("christie")
     d.recode("vital_status", {0: 1, 1: 2}, {1: "Alive", 2: "Dead"})
     d.recode("sex", {1: 0, 2: 1}, {0: "Male", 1: "Female"})
     for flag in _flags(d):
         d.recode(flag, *YES_NO_12)
+    # a legacy label: latin-1 bytes in the file (the header still says UTF-8), `encoding:` declared
+    d.var("differentiation")["codes"][9] = "Non renseign\u00e9"
+    d.byte_patches.append(("Non renseign\u00e9".encode("utf-8"), b"Non renseign\xe9 "))
+    d.cb["encoding"] = "latin-1"
     d.rename({"patient_id": "hospital_no", "sex": "gender", "vital_status": "status",
               "date_death_or_last_fu": "fu_date", "bone_mets": "BM", "primary_site": "site_primary"})
     n = len(d.frame)

@@ -177,3 +177,17 @@ def test_source_format_is_checked_against_the_file(corpus, tmp_path):
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     problems = file_problems(data, load_codebook(path))
     assert problems and "source_format: dta" in problems[0] and "SPSS .sav" in problems[0]
+
+
+def test_a_legacy_encoding_must_be_declared(corpus, tmp_path):
+    """A latin-1 label in a file whose header says UTF-8 (ReadStat silently cuts it at the latin-1 byte):
+    without `encoding:` the label conflict is refused and the message points at the encoding."""
+    study, data, book = corpus["dialects"]["christie_recoded"]
+    raw = yaml.safe_load(book.read_text(encoding="utf-8"))
+    assert raw.pop("encoding") == "latin-1"
+    path = tmp_path / "no_encoding.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    problems = file_problems(data, load_codebook(path))
+    assert any("differentiation" in p and "'Non renseign'" in p and "encoding: latin-1" in p for p in problems)
+    frame, meta = prepare_ingest(data, load_codebook(book))  # declared: read, label as the codebook's
+    assert meta["value_labels"]["differentiation"]["9"].strip() == "Non renseign\u00e9"

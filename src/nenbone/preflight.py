@@ -61,7 +61,7 @@ def file_problems(path: Path, codebook: Codebook) -> list[str]:
     """The export's real format, its columns and its value labels against the codebook (metadata only)."""
     import pyreadstat
 
-    from nenbone.io.spss_stata import FORMAT_NAMES, sniff_format
+    from nenbone.io.spss_stata import FORMAT_NAMES, iconv_name, sniff_format
     from nenbone.validation import value_label_conflicts
 
     with open(path, "rb") as fh:
@@ -76,9 +76,9 @@ def file_problems(path: Path, codebook: Codebook) -> list[str]:
     reader = {"sav": pyreadstat.read_sav, "zsav": pyreadstat.read_sav, "dta": pyreadstat.read_dta,
               "por": pyreadstat.read_por}[found]
     kwargs: dict[str, Any] = {"metadataonly": True}
-    if codebook.encoding:
-        kwargs["encoding"] = codebook.encoding
     try:
+        if codebook.encoding:
+            kwargs["encoding"] = iconv_name(codebook.encoding)
         _, meta = reader(str(path), **kwargs)
     except Exception as exc:  # noqa: BLE001 - reported, never a traceback
         hint = "" if codebook.encoding else " (a legacy file may need `encoding:` in the codebook)"

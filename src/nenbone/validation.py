@@ -445,9 +445,14 @@ def value_label_conflicts(codebook: Codebook, meta: dict | None) -> list[Violati
                  for code, lbl in file_labels.items()
                  if str(code) in ours and _label_key(lbl) != _label_key(ours[str(code)])]
         if clash:
+            truncated = any(ours.get(str(code), "").startswith(lbl) and not ours[str(code)].isascii()
+                            for code, lbl in file_labels.items() if str(code) in ours)
+            hint = ("; the file's label stops where the codebook's has a non-ASCII character: a legacy "
+                    "export needs its character set declared in the codebook, e.g. `encoding: latin-1`"
+                    if truncated else "; correct the codebook's codes or labels to the export's")
             out.append(Violation(name, RULE_VALUE_LABELS, (),
                                  "the file's value labels contradict the codebook's (" + "; ".join(clash) +
-                                 "); correct the codebook's codes or labels to the export's"))
+                                 ")" + hint))
     return out
 
 

@@ -225,6 +225,16 @@ def stata_dates_as_dates(frame: pd.DataFrame, formats: dict[str, str]) -> pd.Dat
     return out
 
 
+def iconv_name(encoding: str) -> str:
+    """A Python codec name (latin-1, cp1252, utf8) as ReadStat's iconv spells it (ISO-8859-1, CP1252, UTF-8)."""
+    import codecs
+
+    name = codecs.lookup(encoding).name  # LookupError for an unknown encoding
+    if name.startswith("iso8859-"):
+        return "ISO-8859-" + name.split("-", 1)[1]
+    return name.upper()
+
+
 def read_raw(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read an SPSS/Stata file with user-missing codes kept; return (frame, JSON-serialisable meta).
 
@@ -241,14 +251,14 @@ def read_raw(path: str | os.PathLike[str], encoding: str | None = None) -> tuple
     kwargs: dict[str, Any] = {"dates_as_pandas_datetime": False}
     if fmt != "por":  # ReadStat's portable reader has no user-missing support
         kwargs["user_missing"] = True
-    if encoding:
-        kwargs["encoding"] = encoding
     try:
+        if encoding:
+            kwargs["encoding"] = iconv_name(encoding)
         frame, m = readers[fmt](str(p), **kwargs)
     except Exception as exc:  # ReadstatError, OverflowError from a corrupt date, UnicodeDecodeError...
         msg = str(exc).strip() or type(exc).__name__
         if isinstance(exc, (UnicodeError, LookupError)) or "encod" in msg.lower() or "unicode" in msg.lower() \
-                or "convert" in msg.lower():
+                or "convert" in msg.lower() or "character set" in msg.lower():
             said = f"the declared encoding '{encoding}'" if encoding else "the encoding the file declares"
             raise InputFileError(
                 f"{p}: text or labels cannot be decoded with {said} ({msg}); a legacy export needs its "
