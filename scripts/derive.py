@@ -7,7 +7,8 @@ def main(smk, log):
     import pandas as pd
 
     from nenbone.codebook import load_codebook
-    from nenbone.derive import study_module
+    from nenbone.derive import empty_groups, study_module
+    from nenbone.errors import ValidationError, Violation
     from nenbone.io.files import write_json, write_parquet
 
     codebook = load_codebook(smk.input.codebook)
@@ -16,6 +17,12 @@ def main(smk, log):
     settings = dict(smk.params.settings)
     derived = study.derive(clean, settings, smk.params.days_per_month, codebook)
     flow = study.attrition(clean, settings, codebook)
+    empty = empty_groups(flow)
+    if empty:
+        raise ValidationError(file=str(smk.input.table), violations=[
+            Violation("(cohort)", "every group has patients", (),
+                      f"no patient in group '{g}' after the exclusions ({flow['stages'][-1]['n']} eligible)")
+            for g in empty])
     write_parquet(derived, smk.output.table)
     write_json(flow, smk.output.attrition)
     log.info("derived %d rows x %d variables", *derived.shape)

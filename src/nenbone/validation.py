@@ -370,7 +370,7 @@ def _clean_date(
     if var.range is not None:
         flagged = flagged | outside
     out[flagged] = pd.NaT
-    return out, viol, flagged
+    return out.dt.normalize(), viol, flagged  # a datetime (SPSS DATETIME, Stata %tc) counts by its day
 
 
 def _clean_text_codes(

@@ -46,3 +46,8 @@ def has_meaning(values: pd.Series, codes: tuple[Any, ...]) -> pd.Series:
     wanted = set(codes)
     out = values.map(lambda v: code_key(v) in wanted if pd.notna(v) else pd.NA)
     return pd.Series(pd.array(out.tolist(), dtype="boolean"), index=values.index)
+
+
+def empty_groups(flow: Mapping[str, Any]) -> list[str]:
+    """The groups of an attrition record with no patient (the analyses compare them: refused)."""
+    return [g["label"] for g in flow.get("groups", []) if int(g["n"]) == 0]
