@@ -99,6 +99,10 @@ def test_implausible_dates_ages_and_too_few_rows_are_refused(tiny_raw):
     assert ("plausible age", ("P1", "P3")) in found["diagnosis_date"]  # 160 and 125 years at diagnosis
     with pytest.raises(ValidationError, match="the file has 0 row"):
         validate(frame.iloc[:0], cb, "t.sav")
+    raw["data_cutoff"] = "2014-12-31"
+    with pytest.raises(ValidationError, match=r"after the data cut-off 2014-12-31") as err:
+        validate(frame, parse_codebook(raw, source="t.yaml"), "t.sav")
+    assert ("plausible date", ("P3", "P4")) in rules(err.value)["diagnosis_date"]  # 2015, 2017
 
 
 def test_stata_custom_date_formats_are_dates():

@@ -109,6 +109,7 @@ class Codebook:
     birth_variable: str | None = None
     min_rows: int = 2
     max_age_years: float = 110
+    data_cutoff: str | None = None
     source: str = "<codebook>"
 
     def codes_meaning(self, variable: str, *meanings: str) -> tuple[Code, ...]:
@@ -316,6 +317,7 @@ def parse_codebook(raw: dict[str, Any], source: str = "<codebook>") -> Codebook:
         birth_variable=raw.get("birth_variable"),
         min_rows=int(raw.get("min_rows", 2)),
         max_age_years=float(raw.get("max_age_years", 110)),
+        data_cutoff=str(raw["data_cutoff"]) if raw.get("data_cutoff") is not None else None,
         source=source,
     )
 

@@ -458,17 +458,20 @@ def value_label_conflicts(codebook: Codebook, meta: dict | None) -> list[Violati
 
 def plausibility_violations(clean: Mapping[str, pd.Series], codebook: Codebook, labels: list[str],
                             today: pd.Timestamp | None = None) -> list[Violation]:
-    """Every date from 1900 to the run date; age 0 to max_age_years (110) at every date after birth."""
+    """Every date from 1900 to the data cut-off (codebook) or the run date; age 0 to max_age_years (110) at every date after birth."""
     today = (today or pd.Timestamp.now()).normalize()
+    last, last_name = today, "the run date"
+    if codebook.data_cutoff is not None and pd.Timestamp(codebook.data_cutoff) < today:
+        last, last_name = pd.Timestamp(codebook.data_cutoff), "the data cut-off"
     out = []
     dates = [n for n, v in codebook.variables.items() if v.type == "date" and n in clean]
     for name in dates:
         d = clean[name]
-        bad = ((d < EARLIEST_DATE) | (d > today)).fillna(False).to_numpy(dtype=bool)
+        bad = ((d < EARLIEST_DATE) | (d > last)).fillna(False).to_numpy(dtype=bool)
         if bad.any():
             out.append(Violation(name, RULE_PLAUSIBLE_DATE, _ids(labels, bad),
-                                 f"date(s) {_fmt_values(d[bad])} before {EARLIEST_DATE.date()} or after the "
-                                 f"run date {today.date()}"))
+                                 f"date(s) {_fmt_values(d[bad])} before {EARLIEST_DATE.date()} or after "
+                                 f"{last_name} {last.date()}"))
     born = codebook.birth_variable
     if born in clean:
         for name in dates:
