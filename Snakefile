@@ -29,6 +29,11 @@ from nenbone.runner import expose_to_jobs
 
 expose_to_jobs(PACKAGE_SRC)
 
+# Codebooks, code meanings, config code lists and the exports' metadata, checked before any job.
+from nenbone.preflight import preflight_or_exit
+
+preflight_or_exit(config)
+
 
 include: "rules/digest.smk"
 

@@ -31,6 +31,7 @@ rule ingest:
     """Read the raw export (never written) into parquet, keeping labels and missing codes."""
     input:
         raw=study_input,
+        codebook=study_codebook,
     output:
         table="results/ingested/{study}.parquet",
         meta="results/ingested/{study}.meta.json",
@@ -46,6 +47,7 @@ rule ingest:
         runtime=10,
     params:
         code=code_digest("scripts/ingest.py"),
+        undeclared=config.get("ingest", {}).get("undeclared_columns", "drop"),
     script:
         "../scripts/ingest.py"
 
@@ -80,8 +82,10 @@ rule derive:
     """Derive the study's analysis variables (definitions: the codebook's derived section)."""
     input:
         table="results/validated/{study}.parquet",
+        codebook=study_codebook,
     output:
         table="results/derived/{study}.parquet",
+        attrition="results/derived/{study}.attrition.json",
     log:
         "results/logs/derive/{study}.log",
     benchmark:

@@ -90,7 +90,7 @@ def test_eligibility_boundaries_g3_lung_and_sort_order():
         CHR0001={**NO_BM, "primary_site": 9, "grade": 3},                 # G3 thymus ('other'): in
         CHR0010={**BM, "primary_site": 8, "grade": 3},                    # G3 lung with BMs: out
     )
-    out = derive(frame, SETTINGS, DPM)
+    out = derive(frame, SETTINGS, DPM, CODEBOOK)
     assert out["patient_id"].tolist() == ["CHR0001", "CHR0002", "CHR0006", "CHR0007", "CHR0008", "CHR0009"]
     assert list(out.columns) == list(DERIVED_COLUMNS)
 
@@ -98,7 +98,7 @@ def test_eligibility_boundaries_g3_lung_and_sort_order():
 def test_exclusion_follows_the_configured_group_mapping():
     # Thymus moved into 'lung': a G3 thymic NEN is then excluded too.
     s = settings(primary_group={"GEP": [1, 2, 3, 4, 5, 6, 7], "lung": [8, 9], "unknown": [10], "other": [11, 12]})
-    out = derive(patients(CHR0001={**NO_BM, "primary_site": 9, "grade": 3}, CHR0002=NO_BM), s, DPM)
+    out = derive(patients(CHR0001={**NO_BM, "primary_site": 9, "grade": 3}, CHR0002=NO_BM), s, DPM, CODEBOOK)
     assert out["patient_id"].tolist() == ["CHR0002"]
     assert out["primary_group"].tolist() == ["GEP"]
 
@@ -106,7 +106,7 @@ def test_exclusion_follows_the_configured_group_mapping():
 def test_derive_does_not_change_its_input():
     frame = patients(CHR0002=BM, CHR0001=NO_BM)
     before = frame.copy()
-    derive(frame, SETTINGS, DPM)
+    derive(frame, SETTINGS, DPM, CODEBOOK)
     pd.testing.assert_frame_equal(frame, before)
 
 
@@ -122,7 +122,7 @@ def test_age_in_completed_years_at_nen_diagnosis():
         E={**NO_BM, "date_of_birth": "1952-02-29", "date_nen_diagnosis": "2012-02-29"},   # leap year: 60
         F={**NO_BM, "date_of_birth": "1950-12-31", "date_nen_diagnosis": "2010-01-01"},   # 59 (not 60 by year)
     )
-    age = derive(frame, SETTINGS, DPM).set_index("patient_id")["age_years"]
+    age = derive(frame, SETTINGS, DPM, CODEBOOK).set_index("patient_id")["age_years"]
     assert {k: int(v) for k, v in age.items()} == {"A": 60, "B": 59, "C": 58, "D": 59, "E": 60, "F": 59}
     assert str(age.dtype) == "Int64"
 
@@ -133,14 +133,14 @@ def test_age_at_bm_diagnosis_alternative():
            "date_bm_diagnosis": "2011-06-15"},
         B=NO_BM,
     )
-    out = derive(frame, settings(age_at="bm_diagnosis"), DPM).set_index("patient_id")
+    out = derive(frame, settings(age_at="bm_diagnosis"), DPM, CODEBOOK).set_index("patient_id")
     assert out.loc["A", "age_years"] == 61  # at NEN diagnosis it would be 59
     assert out.loc["B", "age_years"] is pd.NA
 
 
 def test_primary_group_mapping_every_code():
     rows = {f"P{code:02d}": {**NO_BM, "primary_site": code, "grade": 1} for code in range(1, 13)}
-    out = derive(patients(**rows), SETTINGS, DPM).set_index("patient_id")["primary_group"]
+    out = derive(patients(**rows), SETTINGS, DPM, CODEBOOK).set_index("patient_id")["primary_group"]
     expected = {**{f"P{c:02d}": "GEP" for c in range(1, 8)}, "P08": "lung", "P09": "other", "P10": "unknown",
                 "P11": "other", "P12": "other"}
     assert {k: str(v) for k, v in out.items()} == expected
@@ -150,10 +150,10 @@ def test_primary_group_mapping_every_code():
 def test_unmapped_or_doubly_mapped_site_is_a_config_error():
     frame = patients(CHR0001={**NO_BM, "primary_site": 12}, CHR0002={**NO_BM, "primary_site": 13})
     with pytest.raises(ConfigError, match=r"code\(s\) \[13\].*CHR0002"):
-        derive(frame, SETTINGS, DPM)
+        derive(frame, SETTINGS, DPM, CODEBOOK)
     s = settings(primary_group={"GEP": [1, 2, 3, 4, 5, 6, 7, 8], "lung": [8], "unknown": [10], "other": [9, 11, 12]})
     with pytest.raises(ConfigError, match="code 8 is in both 'GEP' and 'lung'"):
-        derive(patients(CHR0001=NO_BM), s, DPM)
+        derive(patients(CHR0001=NO_BM), s, DPM, CODEBOOK)
 
 
 def test_grade_g12_and_functional():
@@ -163,7 +163,7 @@ def test_grade_g12_and_functional():
         C={**NO_BM, "grade": 3, "functional_status": None},
         D={**NO_BM, "grade": None, "functional_status": 1},
     )
-    out = derive(frame, SETTINGS, DPM).set_index("patient_id")
+    out = derive(frame, SETTINGS, DPM, CODEBOOK).set_index("patient_id")
     assert out["grade_g12"].tolist() == [True, True, False, pd.NA]
     assert out["functional"].tolist() == [True, False, pd.NA, True]
     assert str(out["grade_g12"].dtype) == "boolean"
@@ -182,9 +182,9 @@ def test_synchronous_window_edges():
         NONE=NO_BM,
     )
     # 2010-01-10 + 90 days = 2010-04-10 (21 + 28 + 31 + 10).
-    out = derive(frame, SETTINGS, DPM).set_index("patient_id")["bm_synchronous"]
+    out = derive(frame, SETTINGS, DPM, CODEBOOK).set_index("patient_id")["bm_synchronous"]
     assert tri(out) == {"SAME_DAY": True, "EDGE_90": True, "DAY_91": False, "NO_BM_DATE": None, "NONE": None}
-    narrow = derive(frame, settings(synchronous_window_days=0), DPM).set_index("patient_id")["bm_synchronous"]
+    narrow = derive(frame, settings(synchronous_window_days=0), DPM, CODEBOOK).set_index("patient_id")["bm_synchronous"]
     assert narrow.loc[["SAME_DAY", "EDGE_90"]].tolist() == [True, False]
 
 
@@ -197,7 +197,7 @@ def test_same_time_as_other_metastases_and_time_to_bm():
         NO_MET_DATE={**BM, "date_first_distant_met": None},
         NONE=NO_BM,
     )
-    out = derive(frame, SETTINGS, DPM).set_index("patient_id")
+    out = derive(frame, SETTINGS, DPM, CODEBOOK).set_index("patient_id")
     assert tri(out["bm_with_other_mets"]) == {
         "SAME_DAY": True, "EDGE_90": True, "META": False, "LONG": False, "NO_MET_DATE": None, "NONE": None}
     months = out["months_first_met_to_bm"]
@@ -215,7 +215,7 @@ def test_same_time_as_other_metastases_and_time_to_bm():
 def test_widespread():
     frame = patients(A={**BM, "bm_extent": 1}, B={**BM, "bm_extent": 2}, C={**BM, "bm_extent": 3},
                      D={**BM, "bm_extent": None}, E=NO_BM)
-    assert derive(frame, SETTINGS, DPM)["bm_widespread"].tolist() == [False, False, True, pd.NA, pd.NA]
+    assert derive(frame, SETTINGS, DPM, CODEBOOK)["bm_widespread"].tolist() == [False, False, True, pd.NA, pd.NA]
 
 
 # --------------------------------------------------------------------------- symptoms and treatment
@@ -237,7 +237,7 @@ def symptom_frame() -> pd.DataFrame:
 
 
 def test_pain_or_hypercalcaemia_and_sre_all_bm_denominator():
-    out = derive(symptom_frame(), SETTINGS, DPM).set_index("patient_id")
+    out = derive(symptom_frame(), SETTINGS, DPM, CODEBOOK).set_index("patient_id")
     assert tri(out["pain_or_hypercalcaemia"]) == {
         "HYPER": True, "NONE": None, "NOPAIN_HYPER_NA": None, "OTHER": False, "PAIN": True,
         "PAIN_HYPER_NA": True, "QUIET": False}
@@ -252,28 +252,28 @@ def test_pain_or_hypercalcaemia_and_sre_all_bm_denominator():
 
 def test_ever_symptomatic_denominator_blanks_the_never_symptomatic():
     s = settings(symptom_percent_denominator="ever_symptomatic")
-    out = derive(symptom_frame(), s, DPM).set_index("patient_id")
+    out = derive(symptom_frame(), s, DPM, CODEBOOK).set_index("patient_id")
     assert out.loc["QUIET", "pain_or_hypercalcaemia"] is pd.NA
     assert out.loc["QUIET", "sre"] is pd.NA
     assert out.loc["OTHER", "pain_or_hypercalcaemia"] == False  # noqa: E712
     # % over known values: all_bm -> 3 true of the 5 known (one <NA>); ever_symptomatic -> 3 of 4 (QUIET out)
     for denominator, expected in (("all_bm", 3 / 5), ("ever_symptomatic", 3 / 4)):
         s = settings(symptom_percent_denominator=denominator)
-        col = derive(symptom_frame(), s, DPM)["pain_or_hypercalcaemia"]
+        col = derive(symptom_frame(), s, DPM, CODEBOOK)["pain_or_hypercalcaemia"]
         assert col.dropna().mean() == pytest.approx(expected)
 
 
 def test_treatments_are_bm_only_booleans():
     frame = patients(A={**BM, "bm_analgesia": 1, "bm_radiotherapy": 0, "bm_bisphosphonate": 1, "bm_surgery": None},
                      B=NO_BM)
-    out = derive(frame, SETTINGS, DPM).set_index("patient_id")
+    out = derive(frame, SETTINGS, DPM, CODEBOOK).set_index("patient_id")
     assert out.loc["A", ["tx_analgesia", "tx_radiotherapy", "tx_bisphosphonate"]].tolist() == [True, False, True]
     assert out.loc["A", "tx_surgery"] is pd.NA
     assert out.loc["B", ["tx_analgesia", "tx_radiotherapy", "tx_bisphosphonate", "tx_surgery"]].isna().all()
 
 
 def test_bm_only_variables_are_missing_without_bms():
-    out = derive(patients(A={**NO_BM, "date_first_distant_met": "2012-01-01"}), SETTINGS, DPM)
+    out = derive(patients(A={**NO_BM, "date_first_distant_met": "2012-01-01"}), SETTINGS, DPM, CODEBOOK)
     bm_only = [c for c in DERIVED_COLUMNS if c not in ("patient_id", "has_bm", "age_years", "primary_group",
                                                          "grade_g12", "functional")]
     assert out.loc[0, "has_bm"] == False  # noqa: E712
@@ -294,7 +294,7 @@ def test_overall_survival_from_bm_and_from_symptoms():
         NO_ONSET={**SYMPTOMATIC, "vital_status": 1, "date_death_or_last_fu": "2012-01-10"},
         NONE={**NO_BM, "vital_status": 1, "date_death_or_last_fu": "2015-01-01"},
     )
-    out = derive(frame, SETTINGS, DPM).set_index("patient_id")
+    out = derive(frame, SETTINGS, DPM, CODEBOOK).set_index("patient_id")
     # DEAD: 2011-01-10 -> 2013-08-12 = 365 + 366 (2012) + 214 = 945 days; onset 40 days earlier.
     assert out.loc["DEAD", "os_from_bm_months"] == pytest.approx(945 / 30.4375)
     assert out.loc["DEAD", "os_from_symptoms_months"] == pytest.approx(985 / 30.4375)
@@ -313,7 +313,7 @@ def test_overall_survival_from_bm_and_from_symptoms():
 
 def test_days_per_month_is_a_parameter():
     frame = patients(A={**BM, "date_bm_diagnosis": "2011-01-10", "date_death_or_last_fu": "2011-02-09"})
-    assert derive(frame, SETTINGS, 30.0).loc[0, "os_from_bm_months"] == pytest.approx(1.0)
+    assert derive(frame, SETTINGS, 30.0, CODEBOOK).loc[0, "os_from_bm_months"] == pytest.approx(1.0)
 
 
 # --------------------------------------------------------------------------- logical checks
@@ -329,7 +329,7 @@ def test_inconsistent_records_are_all_reported_with_patient_ids():
         CHR0006=BM,                                                           # fine
     )
     with pytest.raises(ValidationError) as err:
-        derive(frame, SETTINGS, DPM)
+        derive(frame, SETTINGS, DPM, CODEBOOK)
     found = {(v.variable, v.rule, v.patient_ids) for v in err.value.violations}
     assert found == {
         ("date_nen_diagnosis", "needed for eligibility", ("CHR0005",)),
@@ -344,4 +344,4 @@ def test_inconsistent_records_are_all_reported_with_patient_ids():
 
 def test_bad_choice_of_age_date_is_a_config_error():
     with pytest.raises(ConfigError, match="age_at"):
-        derive(patients(A=NO_BM), settings(age_at="first_metastasis"), DPM)
+        derive(patients(A=NO_BM), settings(age_at="first_metastasis"), DPM, CODEBOOK)

@@ -15,6 +15,7 @@ from nenbone.derive.mayo import COLUMNS, RAW_COLUMNS, derive
 from nenbone.errors import ConfigError, ValidationError
 
 ROOT = Path(__file__).resolve().parents[1]
+CODEBOOK = load_codebook(ROOT / "config" / "codebooks" / "mayo.yaml")
 CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 SETTINGS = CONFIG["mayo"]
 DPM = 30.4375
@@ -57,7 +58,7 @@ def test_groups_values_and_hand_computed_times(caplog):
              sex=2, primary_site=2, n_segments_resected=4, date_death_or_lastfu="2000-03-01"),
     ]
     with caplog.at_level(logging.INFO, logger="nenbone.derive.mayo"):
-        out = derive(clean_frame(rows), SETTINGS, DPM)
+        out = derive(clean_frame(rows), SETTINGS, DPM, CODEBOOK)
     assert "1 patient(s) with extrahepatic code(s) [3] are in neither group" in caplog.text
     assert out["patient_id"].tolist() == ["A1", "B2", "D4"]  # sorted; C3 left out
     assert out["group"].tolist() == ["L", "LB", "L"]
@@ -83,9 +84,9 @@ def test_groups_values_and_hand_computed_times(caplog):
 
 def test_major_resection_boundary_follows_config():
     rows = [dict(LIVER_ONLY, patient_id=f"P{k}", n_segments_resected=k) for k in (1, 2, 3, 4)]
-    out = derive(clean_frame(rows), SETTINGS, DPM)
+    out = derive(clean_frame(rows), SETTINGS, DPM, CODEBOOK)
     assert out["major_resection"].tolist() == [0, 0, 1, 1]
-    out4 = derive(clean_frame(rows), {**SETTINGS, "major_resection_min_segments": 4}, DPM)
+    out4 = derive(clean_frame(rows), {**SETTINGS, "major_resection_min_segments": 4}, DPM, CODEBOOK)
     assert out4["major_resection"].tolist() == [0, 0, 0, 1]
 
 
@@ -95,7 +96,7 @@ def test_missing_values_stay_missing():
         dict(LIVER_ONLY, patient_id="P2", date_death_or_lastfu=None),
         dict(BONE, patient_id="P3", n_bone_mets=None),  # bone metastases present, count not recorded (.a)
     ]
-    out = derive(clean_frame(rows), SETTINGS, DPM).set_index("patient_id")
+    out = derive(clean_frame(rows), SETTINGS, DPM, CODEBOOK).set_index("patient_id")
     assert np.isnan(out.loc["P1", "age_years"])
     assert pd.isna(out.loc["P1", "grade_g12"]) and pd.isna(out.loc["P1", "n_liver_lesions"])
     assert np.isnan(out.loc["P2", "os_months"]) and out.loc["P2", "os_event"] == 1
@@ -108,7 +109,7 @@ def test_out_of_period_left_out_and_counted(caplog):
             dict(LIVER_ONLY, patient_id="P3", date_resection="2015-08-31", date_death_or_lastfu="2015-09-30"),
             dict(LIVER_ONLY, patient_id="P4", date_resection="2015-09-01", date_death_or_lastfu="2015-09-30")]
     with caplog.at_level(logging.INFO, logger="nenbone.derive.mayo"):
-        out = derive(clean_frame(rows), SETTINGS, DPM)
+        out = derive(clean_frame(rows), SETTINGS, DPM, CODEBOOK)
     assert out["patient_id"].tolist() == ["P2", "P3"]
     assert "2 patient(s) resected outside 1989-01-01 - 2015-08-31" in caplog.text
 
@@ -117,7 +118,7 @@ def test_bone_findings_in_liver_only_patients_are_errors():
     rows = [dict(LIVER_ONLY, patient_id="P1", bone_spine=1), dict(LIVER_ONLY, patient_id="P2", bone_spine=0),
             dict(LIVER_ONLY, patient_id="P3", n_bone_mets=2)]
     with pytest.raises(ValidationError) as err:
-        derive(clean_frame(rows), SETTINGS, DPM)
+        derive(clean_frame(rows), SETTINGS, DPM, CODEBOOK)
     text = str(err.value)
     assert "bone_spine" in text and "P1" in text and "n_bone_mets" in text and "P3" in text
     assert "P2" not in text  # an explicit 'no' is no contradiction
@@ -126,11 +127,11 @@ def test_bone_findings_in_liver_only_patients_are_errors():
 def test_negative_follow_up_and_config_errors():
     bad = [dict(LIVER_ONLY, patient_id="P1", date_death_or_lastfu="1999-12-31")]
     with pytest.raises(ValidationError, match="P1"):
-        derive(clean_frame(bad), SETTINGS, DPM)
+        derive(clean_frame(bad), SETTINGS, DPM, CODEBOOK)
     rows = [dict(LIVER_ONLY, patient_id="P1", primary_site=9)]
     with pytest.raises(ConfigError, match=r"primary_site code\(s\) \[9\]"):
-        derive(clean_frame(rows), {**SETTINGS, "primary_groups": {"GI": [1], "pancreas": [2]}}, DPM)
+        derive(clean_frame(rows), {**SETTINGS, "primary_groups": {"GI": [1], "pancreas": [2]}}, DPM, CODEBOOK)
     with pytest.raises(ConfigError, match="in both"):
-        derive(clean_frame(rows), {**SETTINGS, "groups": {"LB": [1, 2], "L": [0, 1]}}, DPM)
+        derive(clean_frame(rows), {**SETTINGS, "groups": {"LB": [1, 2], "L": [0, 1]}}, DPM, CODEBOOK)
     with pytest.raises(ValidationError, match="missing from the clean data"):
-        derive(clean_frame(rows).drop(columns=["grade"]), SETTINGS, DPM)
+        derive(clean_frame(rows).drop(columns=["grade"]), SETTINGS, DPM, CODEBOOK)

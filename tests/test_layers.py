@@ -11,7 +11,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "nenbone"
 RANK = {"codebook": 0, "errors": 0, "io": 1, "validation": 2, "derive": 3, "analysis": 4,
-        "presentation": 5, "render": 6, "provenance": 7, "runner": 7, "synthetic": 8,
+        "presentation": 5, "render": 6, "provenance": 7, "runner": 7, "preflight": 7, "synthetic": 8,
         "verify": 9}
 
 

@@ -53,3 +53,62 @@ def test_run_rule_turns_a_nenbone_error_into_a_message_and_exit_1(tmp_path, caps
     assert "B007" in err and "Traceback" not in err
     assert "B007" in log.read_text()
     logging.getLogger().handlers.clear()
+
+
+class _Files:
+    """Any named or positional input/output of a rule: a path in `folder` (inputs: one broken file)."""
+
+    def __init__(self, folder: Path, broken: Path | None) -> None:
+        self._folder, self._broken = folder, broken
+
+    def _path(self, name: str) -> str:
+        return str(self._broken) if self._broken is not None else str(self._folder / f"{name}.out")
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._path(name)
+
+    def __getitem__(self, i: int) -> str:
+        return self._path(f"item{i}")
+
+    def __iter__(self):
+        return iter([self._path("item0")])
+
+    def __len__(self) -> int:
+        return 1
+
+
+class _Params:
+    """Parameters as a broken config gives them: every one an empty mapping."""
+
+    def __getattr__(self, name: str) -> dict:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return {}
+
+
+RULE_SCRIPTS = sorted((Path(__file__).resolve().parents[1] / "scripts").glob("*.py"))
+
+
+@pytest.mark.parametrize("script", RULE_SCRIPTS, ids=lambda p: p.stem)
+def test_every_rule_script_fails_on_a_broken_input_without_a_traceback(script, tmp_path, capsys):
+    """Whatever breaks inside a rule's script: exit 1, one message naming the rule, detail in its log."""
+    import runpy
+
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"\x00\x01 not what any rule expects \xff")
+    log = tmp_path / "rule.log"
+    smk = SimpleNamespace(
+        rule=script.stem, input=_Files(tmp_path, broken), output=_Files(tmp_path, None), params=_Params(),
+        wildcards=SimpleNamespace(study="christie", ext="sav", analysis="x", figure="x"), log=[str(log)],
+        threads=1, resources=SimpleNamespace(), config={},
+    )
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_path(str(script), init_globals={"snakemake": smk}, run_name="__main__")
+    logging.getLogger().handlers.clear()
+    out = capsys.readouterr()
+    assert stop.value.code == 1
+    assert "Traceback" not in out.err + out.out
+    assert f"rule '{script.stem}' failed" in out.err
+    assert log.read_text(encoding="utf-8").strip()

@@ -59,7 +59,7 @@ def raw() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def derived(raw) -> pd.DataFrame:
-    return derive(validate(raw, CODEBOOK, source="christie twin"), STUDY, DPM)
+    return derive(validate(raw, CODEBOOK, source="christie twin"), STUDY, DPM, CODEBOOK)
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +201,7 @@ def test_symptom_denominator_can_only_fit_all_85(bm):
     assert half_up(100 * ever["pain_or_hypercalcaemia"].mean()) == 82
     assert half_up(100 * ever["sre"].mean()) == 26
     study = {**STUDY, "derivation": {**STUDY["derivation"], "symptom_percent_denominator": "ever_symptomatic"}}
-    alt = derive(validate(generate(copy.deepcopy(SETTINGS), copy.deepcopy(STUDY)), CODEBOOK, "twin"), study, DPM)
+    alt = derive(validate(generate(copy.deepcopy(SETTINGS), copy.deepcopy(STUDY)), CODEBOOK, "twin"), study, DPM, CODEBOOK)
     alt_bm = alt.loc[alt["has_bm"].to_numpy(dtype=bool)]
     assert alt_bm["pain_or_hypercalcaemia"].notna().sum() == 66
     assert half_up(100 * alt_bm["pain_or_hypercalcaemia"].mean()) == 82
@@ -286,6 +286,6 @@ def test_inconsistent_targets_are_a_config_error():
 
 def test_age_at_bm_diagnosis_twin_keeps_the_quartiles():
     study = {**copy.deepcopy(STUDY), "derivation": {**STUDY["derivation"], "age_at": "bm_diagnosis"}}
-    out = derive(validate(generate(copy.deepcopy(SETTINGS), study), CODEBOOK, "twin"), study, DPM)
+    out = derive(validate(generate(copy.deepcopy(SETTINGS), study), CODEBOOK, "twin"), study, DPM, CODEBOOK)
     ages = out.loc[out["has_bm"].to_numpy(dtype=bool), "age_years"].to_numpy(dtype=float)
     assert np.percentile(ages, [25, 50, 75], method="weibull").tolist() == [47.5, 58.0, 67.5]

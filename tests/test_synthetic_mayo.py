@@ -46,7 +46,7 @@ def pipeline(seed: int | None = None):
     s = dict(SETTINGS) if seed is None else {**SETTINGS, "seed": seed}
     twin = build(s, CONFIG["mayo"], DPM)
     clean = validate(twin.raw, CODEBOOK, source="synthetic twin mayo")
-    derived = derive(clean, CONFIG["mayo"], DPM)
+    derived = derive(clean, CONFIG["mayo"], DPM, CODEBOOK)
     result = match(derived, MATCHING)
     return twin, derived, result
 

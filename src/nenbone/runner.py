@@ -2,6 +2,9 @@
 
 Every rule script calls `run_rule(snakemake, main)`. A `NenboneError` ends the job with its message
 (in the rule's log and on stderr) and exit status 1: the user sees what is wrong, not a traceback.
+Any other exception (a bug, or a file the checks did not foresee) ends the same way: one message
+naming the rule, its input files and, where the exception names one, the variable; the traceback
+goes to the rule's log only.
 """
 
 from __future__ import annotations
@@ -51,6 +54,34 @@ def run_rule(smk: Any, main: Callable[[Any, logging.Logger], None]) -> None:
         message = f"rule '{rule}' failed:\n{exc}"
         log.error(message)
         sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - never a traceback on the console
+        log.error(unexpected_failure(rule, smk, exc, _log_path(smk)))
+        log_file = _log_path(smk)
+        if log_file is not None:
+            import traceback
+
+            with open(log_file, "a", encoding="utf-8") as fh:
+                fh.write("detail (for a bug report):\n" + "".join(traceback.format_exception(exc)))
+        sys.exit(1)
+
+
+def _inputs(smk: Any) -> list[str]:
+    try:
+        return [str(x) for x in list(getattr(smk, "input", []) or [])]
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def unexpected_failure(rule: str, smk: Any, exc: BaseException, log_file: Path | None) -> str:
+    """One user-facing message for an exception nenbone did not anticipate."""
+    variable = ""
+    if isinstance(exc, KeyError) and exc.args:
+        variable = f"\n  variable or key: {exc.args[0]!r} (not found; is it declared in the codebook?)"
+    files = ", ".join(_inputs(smk)) or "(none)"
+    where = f"\n  detail: {log_file}" if log_file is not None else ""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return (f"rule '{rule}' failed on input(s) {files}: {type(exc).__name__}"
+            f"{': ' + text if text else ''}{variable}{where}")
 
 
 def expose_to_jobs(src_dir: Path) -> None:

@@ -21,7 +21,7 @@ import logging
 import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,12 @@ RULE_CODES = "declared codes"
 RULE_MISSING_AS_NUMBER = "missing code used as a number"
 RULE_MISSING_NOT_IN_CODEBOOK = "missing code not in codebook"
 RULE_DATE_ORDER = "date order"
+RULE_ROWS = "enough rows"
+RULE_PLAUSIBLE_DATE = "plausible date"
+RULE_AGE = "plausible age"
+RULE_VALUE_LABELS = "value labels agree"
+
+EARLIEST_DATE = pd.Timestamp("1900-01-01")
 
 INTEGER_TYPES = ("integer", "categorical", "boolean")
 SPSS_FORMATS = ("sav", "zsav", "por")
@@ -271,6 +277,21 @@ def _clean_numeric(
     return out_series, viol, flagged
 
 
+def _parse_text_date(text: str, formats: tuple[str, ...]) -> pd.Timestamp | None:
+    """A text date by the declared strptime formats (in order), else ISO 8601 (YYYY-MM-DD); None if neither."""
+    for fmt in formats:
+        try:
+            return pd.Timestamp(_dt.datetime.strptime(text, fmt)).as_unit("ns")
+        except ValueError:
+            continue
+    if formats:
+        return None
+    try:
+        return pd.Timestamp(pd.to_datetime(text, format="ISO8601")).as_unit("ns")
+    except (ValueError, TypeError):
+        return None
+
+
 def _clean_date(
     var: Variable, col: pd.Series, labels: list[str], meta: dict | None
 ) -> tuple[pd.Series, list[Violation], np.ndarray]:
@@ -310,20 +331,25 @@ def _clean_date(
                         bad_letter[i] = True
                     cells.append(pd.NaT)
                     continue
-                try:
-                    cells.append(pd.Timestamp(pd.to_datetime(s, format="ISO8601")).as_unit("ns"))
+                parsed = _parse_text_date(s, var.formats)
+                if parsed is not None:
+                    cells.append(parsed)
                     continue
-                except (ValueError, TypeError):
-                    pass
             bad[i] = True
             bad_values.append(x)
             cells.append(pd.NaT)
         out = pd.Series(pd.to_datetime(pd.Series(cells, dtype="object"), utc=False), index=col.index)
         out = out.astype("datetime64[ns]")
         if bad.any():
-            kind = "a number (no date format in the file?)" if all(
-                isinstance(v, (int, float, np.integer, np.floating)) for v in bad_values) else \
-                "not a date (or a date outside 1677-2262)"
+            if all(isinstance(v, (int, float, np.integer, np.floating)) for v in bad_values):
+                kind = ("a number where a date is expected: the file gives this column no date format "
+                        f"({(meta or {}).get('variable_formats', {}).get(name, 'none')}); give it one in "
+                        "the export, or export the dates as text and declare their formats:")
+            elif var.formats:
+                kind = f"text that matches none of the declared formats {list(var.formats)}"
+            else:
+                kind = ("not a date (text dates other than YYYY-MM-DD need `formats:` in the codebook, "
+                        "e.g. [\"%d/%m/%Y\"]; or a date outside 1677-2262)")
             viol.append(Violation(name, RULE_TYPE, _ids(labels, bad),
                                   f"{kind}: {_fmt_values(bad_values)}"))
         if bad_letter.any():
@@ -344,7 +370,52 @@ def _clean_date(
     if var.range is not None:
         flagged = flagged | outside
     out[flagged] = pd.NaT
-    return out, viol, flagged
+    return out.dt.normalize(), viol, flagged  # a datetime (SPSS DATETIME, Stata %tc) counts by its day
+
+
+def _clean_text_codes(
+    var: Variable, col: pd.Series, labels: list[str]
+) -> tuple[pd.Series, list[Violation], np.ndarray]:
+    """categorical/boolean with text codes (M/F, Yes/No): declared codes kept as text, missing -> <NA>."""
+    missing = set(var.text_missing_codes)
+    allowed = set(var.valid_codes)
+    n = len(col)
+    bad = np.zeros(n, dtype=bool)
+    bad_values: list[Any] = []
+    cells: list[Any] = []
+    for i, x in enumerate(col.tolist()):
+        if _is_blank(x):
+            cells.append(pd.NA)
+            continue
+        s = _fmt_value(x).strip()
+        if s in missing:
+            cells.append(pd.NA)
+        elif s in allowed:
+            cells.append(s)
+        else:
+            bad[i] = True
+            bad_values.append(x)
+            cells.append(pd.NA)
+    viol = []
+    if bad.any():
+        viol.append(Violation(var.name, RULE_CODES, _ids(labels, bad),
+                              f"code(s) {_fmt_values(bad_values)} not among the declared codes {sorted(allowed)}"))
+    return pd.Series(pd.array(cells, dtype="string"), index=col.index), viol, bad
+
+
+def _compose(var: Variable, clean: dict[str, pd.Series], n: int) -> pd.Series:
+    """A composite variable from clean ones: a code by whether a date is present, or the first known date."""
+    spec = var.compose or {}
+    if "first_of" in spec:
+        out = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+        for name in spec["first_of"]:
+            out = out.fillna(clean[name])
+        return out
+    present = clean[spec["if_present"]].notna()
+    cells = [spec["then"] if p else spec["else"] for p in present.tolist()]
+    if var.string_codes:
+        return pd.Series(pd.array(cells, dtype="string"))
+    return pd.Series(pd.array(cells, dtype="Int64"))
 
 
 def _clean_string(var: Variable, col: pd.Series) -> pd.Series:
@@ -353,6 +424,66 @@ def _clean_string(var: Variable, col: pd.Series) -> pd.Series:
     cells = [pd.NA if _is_blank(x) or (isinstance(x, str) and x.rstrip() in str_missing)
              else (_fmt_value(x) if not isinstance(x, str) else x.rstrip()) for x in col.tolist()]
     return pd.Series(pd.array(cells, dtype="string"), index=col.index)
+
+
+# --------------------------------------------------------------------------- cross-checks
+
+
+def _label_key(text: Any) -> str:
+    return " ".join(str(text).split()).casefold()
+
+
+def value_label_conflicts(codebook: Codebook, meta: dict | None) -> list[Violation]:
+    """The file's own value labels against the codebook's: a code labelled differently is refused, both shown."""
+    out = []
+    for name, file_labels in ((meta or {}).get("value_labels") or {}).items():
+        var = codebook.variables.get(name)
+        if var is None or not var.codes:
+            continue
+        ours = {str(k): lbl for k, lbl in var.codes.items()}
+        clash = [f"code {code}: file '{lbl}', codebook '{ours[str(code)]}'"
+                 for code, lbl in file_labels.items()
+                 if str(code) in ours and _label_key(lbl) != _label_key(ours[str(code)])]
+        if clash:
+            truncated = any(ours.get(str(code), "").startswith(lbl) and not ours[str(code)].isascii()
+                            for code, lbl in file_labels.items() if str(code) in ours)
+            hint = ("; the file's label stops where the codebook's has a non-ASCII character: a legacy "
+                    "export needs its character set declared in the codebook, e.g. `encoding: latin-1`"
+                    if truncated else "; correct the codebook's codes or labels to the export's")
+            out.append(Violation(name, RULE_VALUE_LABELS, (),
+                                 "the file's value labels contradict the codebook's (" + "; ".join(clash) +
+                                 ")" + hint))
+    return out
+
+
+def plausibility_violations(clean: Mapping[str, pd.Series], codebook: Codebook, labels: list[str],
+                            today: pd.Timestamp | None = None) -> list[Violation]:
+    """Every date from 1900 to the data cut-off (codebook) or the run date; age 0 to max_age_years (110) at every date after birth."""
+    today = (today or pd.Timestamp.now()).normalize()
+    last, last_name = today, "the run date"
+    if codebook.data_cutoff is not None and pd.Timestamp(codebook.data_cutoff) < today:
+        last, last_name = pd.Timestamp(codebook.data_cutoff), "the data cut-off"
+    out = []
+    dates = [n for n, v in codebook.variables.items() if v.type == "date" and n in clean]
+    for name in dates:
+        d = clean[name]
+        bad = ((d < EARLIEST_DATE) | (d > last)).fillna(False).to_numpy(dtype=bool)
+        if bad.any():
+            out.append(Violation(name, RULE_PLAUSIBLE_DATE, _ids(labels, bad),
+                                 f"date(s) {_fmt_values(d[bad])} before {EARLIEST_DATE.date()} or after "
+                                 f"{last_name} {last.date()}"))
+    born = codebook.birth_variable
+    if born in clean:
+        for name in dates:
+            if name == born:
+                continue
+            years = (clean[name] - clean[born]).dt.days / 365.25
+            bad = ((years < 0) | (years > codebook.max_age_years)).fillna(False).to_numpy(dtype=bool)
+            if bad.any():
+                out.append(Violation(name, RULE_AGE, _ids(labels, bad),
+                                     f"age at {name} outside 0-{codebook.max_age_years:g} years "
+                                     f"({_fmt_values(years[bad].round(1))})"))
+    return out
 
 
 # --------------------------------------------------------------------------- public API
@@ -368,10 +499,20 @@ def validate(raw: pd.DataFrame, codebook: Codebook, source: str, meta: dict | No
     extra = [c for c in raw.columns if c not in codebook.variables]
     if extra:
         log.info("%s: %d column(s) not in the codebook, ignored: %s", source, len(extra), ", ".join(map(str, extra)))
+    if len(raw) < codebook.min_rows:
+        violations.append(Violation("(file)", RULE_ROWS, (),
+                                    f"the file has {len(raw)} row(s); the analyses need at least "
+                                    f"{codebook.min_rows} (codebook min_rows)"))
+    violations += value_label_conflicts(codebook, meta)
 
+    composite = {n: v for n, v in codebook.variables.items() if v.compose is not None}
     for name, var in codebook.variables.items():
+        if name in composite:
+            continue
         if name not in raw.columns:
-            violations.append(Violation(name, RULE_PRESENT, (), "declared in the codebook but not in the file"))
+            column = f" (column '{var.column}')" if var.source else ""
+            violations.append(Violation(name, RULE_PRESENT, (),
+                                        f"declared in the codebook{column} but not in the file"))
             continue
         col = raw[name]
         v: list[Violation] = []
@@ -380,6 +521,8 @@ def validate(raw: pd.DataFrame, codebook: Codebook, source: str, meta: dict | No
             clean[name] = _clean_string(var, col)
         elif var.type == "date":
             clean[name], v, reported = _clean_date(var, col, labels, meta)
+        elif var.string_codes:
+            clean[name], v, reported = _clean_text_codes(var, col, labels)
         else:
             clean[name], v, reported = _clean_numeric(var, col, labels, meta)
         violations += v
@@ -391,6 +534,15 @@ def validate(raw: pd.DataFrame, codebook: Codebook, source: str, meta: dict | No
                 violations.append(Violation(name, RULE_NOT_NULL, _ids(labels, null),
                                             "value is missing (or a missing code) but the codebook says "
                                             "nullable: false"))
+    for name, var in composite.items():
+        refs = var.compose.get("first_of") or [var.compose["if_present"]]
+        if all(r in clean for r in refs):
+            clean[name] = _compose(var, clean, len(raw)).set_axis(raw.index)
+            if not var.nullable and clean[name].isna().any():
+                null = clean[name].isna().to_numpy()
+                violations.append(Violation(name, RULE_NOT_NULL, _ids(labels, null),
+                                            f"none of {refs} is known"))
+    violations += plausibility_violations(clean, codebook, labels)
 
     idv = codebook.id_variable
     if idv in clean:
@@ -450,7 +602,7 @@ def validation_report(raw: pd.DataFrame, codebook: Codebook, source: str, meta: 
         "format": (meta or {}).get("format"),
         "n_rows": int(len(raw)),
         "n_columns": int(raw.shape[1]),
-        "missing_variables": [n for n in codebook.variables if n not in raw.columns],
+        "missing_variables": [n for n in codebook.read_variables if n not in raw.columns],
         "extra_columns": [str(c) for c in raw.columns if c not in codebook.variables],
         "variables": variables,
     }
@@ -485,7 +637,9 @@ def validate_ingested(
     raw, meta = read_ingested(parquet, meta_json)
     source = source or str(meta.get("input_file") or parquet)
     clean = validate(raw, codebook, source, meta)
-    report = {**validation_report(raw, codebook, source, meta), "input_sha256": meta.get("input_sha256")}
+    report = {**validation_report(raw, codebook, source, meta), "input_sha256": meta.get("input_sha256"),
+              "data_origin": meta.get("data_origin"), "dropped_columns": meta.get("dropped_columns", []),
+              "source_columns": meta.get("source_columns", {})}
     _write_validated(clean, report, out_clean_parquet, out_report_json)
     return clean
 

@@ -13,16 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from nenbone.codebook import Codebook
+from nenbone.derive import code_key, has_meaning
 from nenbone.errors import ConfigError, ValidationError, Violation
-
-# Codes as declared in config/codebooks/christie.yaml.
-YES = 1
-GRADE_G12 = (1, 2)
-GRADE_G3 = 3
-FUNCTIONAL = 1
-EXTENT_WIDESPREAD = 3
-EXTENT_KNOWN = (1, 2, 3)
-DEAD = 1
 
 PRIMARY_GROUPS = ("GEP", "lung", "unknown", "other")
 AGE_DATES = {"nen_diagnosis": "date_nen_diagnosis", "bm_diagnosis": "date_bm_diagnosis"}
@@ -39,6 +32,23 @@ TREATMENTS = {
     "tx_surgery": "bm_surgery",
 }
 CHECKS_SOURCE = "christie clean table (derivation checks)"
+
+# What this derivation asks the codebook (variable -> meanings); checked before a run starts.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "bone_mets": ("yes", "no"),
+    "bm_symptomatic_ever": ("yes", "no"),
+    **{flag: ("yes", "no") for flag in (*SYMPTOM_FLAGS, *TREATMENTS.values())},
+    "grade": ("G1", "G2", "G3"),
+    "functional_status": ("functional", "non_functional"),
+    "bm_extent": ("solitary", "oligometastatic", "widespread"),
+    "vital_status": ("dead", "alive"),
+}
+GROUPED = {"primary_site": "christie.derivation.primary_group"}
+# Every raw variable the derivation reads (the codebook must declare each; the export must hold it).
+REQUIRED = (
+    "patient_id", "date_of_birth", "date_nen_diagnosis", "primary_site", "grade", "functional_status",
+    "bone_mets", "date_first_distant_met", *BM_DETAILS, "vital_status", "date_death_or_last_fu",
+)  # variable -> config key of its groups
 
 DERIVED_COLUMNS = (
     "patient_id", "has_bm", "age_years", "primary_group", "grade_g12", "functional",
@@ -86,46 +96,68 @@ def completed_years(born: pd.Series, on: pd.Series) -> pd.Series:
     return age.astype("Float64").astype("Int64").mask(born.isna() | on.isna())
 
 
-def primary_group(site: pd.Series, mapping: Mapping[str, Sequence[int]], ids: pd.Series) -> pd.Series:
+def primary_group(site: pd.Series, mapping: Mapping[str, Sequence[Any]], ids: pd.Series) -> pd.Series:
     """Detailed primary_site code -> GEP / lung / unknown / other, by the configured mapping."""
-    code_to_group: dict[int, str] = {}
+    code_to_group: dict[Any, str] = {}
     for group in PRIMARY_GROUPS:
         if group not in mapping:
             raise ConfigError(f"christie.derivation.primary_group: group '{group}' is missing")
         for code in mapping[group]:
-            if int(code) in code_to_group:
+            if code_key(code) in code_to_group:
                 raise ConfigError(
                     f"christie.derivation.primary_group: site code {code} is in both "
-                    f"'{code_to_group[int(code)]}' and '{group}'"
+                    f"'{code_to_group[code_key(code)]}' and '{group}'"
                 )
-            code_to_group[int(code)] = group
-    unmapped = site.notna() & ~site.isin(list(code_to_group))
+            code_to_group[code_key(code)] = group
+    keys = site.map(lambda v: code_key(v) if pd.notna(v) else pd.NA)
+    unmapped = site.notna() & ~keys.isin(list(code_to_group))
     if unmapped.any():
-        codes = sorted({int(c) for c in site[unmapped]})
+        codes = sorted({code_key(c) for c in site[unmapped]}, key=str)
         who = ", ".join(ids[unmapped].astype(str).tolist()[:20])
         raise ConfigError(
             f"christie.derivation.primary_group maps no group for primary_site code(s) {codes} "
             f"(patients: {who}); add each code to one group"
         )
-    return site.map(code_to_group, na_action="ignore").astype("string")
+    return keys.map(code_to_group, na_action="ignore").astype("string")
 
 
-def is_eligible(clean: pd.DataFrame, groups: pd.Series, eligibility: Mapping[str, Any]) -> pd.Series:
-    """NEN diagnosed within [diagnosis_from, diagnosis_to] (inclusive) and in no excluded group/grade."""
+def grade_codes(grade: Any, codebook: Codebook | None) -> tuple[Any, ...]:
+    """The codes of WHO grade `grade` (3 -> the codes meaning 'G3' in the codebook).
+
+    Without a codebook (the legacy flow-diagram caller) the number is taken as the code itself.
+    """
+    return codebook.codes_meaning("grade", f"G{grade}") if codebook is not None else (int(grade),)
+
+
+def exclusion_masks(clean: pd.DataFrame, groups: pd.Series, eligibility: Mapping[str, Any],
+                    codebook: Codebook | None = None) -> dict[str, pd.Series]:
+    """Reason -> who it excludes (overlapping), in the order the eligibility rules are applied."""
     dx = clean["date_nen_diagnosis"]
     first, last = pd.Timestamp(eligibility["diagnosis_from"]), pd.Timestamp(eligibility["diagnosis_to"])
-    in_period = (dx >= first) & (dx <= last)
-    excluded = pd.Series(False, index=clean.index)
+    out = {
+        f"NEN diagnosed before {first.date()}": (dx < first).fillna(False).astype(bool),
+        f"NEN diagnosed after {last.date()}": (dx > last).fillna(False).astype(bool),
+    }
     for rule in eligibility.get("exclude") or []:
-        hit = (groups == rule["primary_group"]) & clean["grade"].eq(int(rule["grade"]))
-        excluded |= hit.fillna(False).astype(bool)  # an unknown grade never matches
-    return in_period.fillna(False).astype(bool) & ~excluded
+        hit = (groups == rule["primary_group"]) & has_meaning(clean["grade"], grade_codes(rule["grade"], codebook))
+        out[f"G{rule['grade']} {rule['primary_group']} NEN"] = hit.fillna(False).astype(bool)  # unknown grade: no
+    return out
+
+
+def is_eligible(clean: pd.DataFrame, groups: pd.Series, eligibility: Mapping[str, Any],
+                codebook: Codebook | None = None) -> pd.Series:
+    """NEN diagnosed within [diagnosis_from, diagnosis_to] (inclusive) and in no excluded group/grade."""
+    dx = clean["date_nen_diagnosis"]
+    excluded = dx.isna().to_numpy()
+    for mask in exclusion_masks(clean, groups, eligibility, codebook).values():
+        excluded = excluded | mask.to_numpy()
+    return pd.Series(~excluded, index=clean.index)
 
 
 # --------------------------------------------------------------------------- logical checks
 
 
-def consistency_violations(clean: pd.DataFrame) -> list[Violation]:
+def consistency_violations(clean: pd.DataFrame, codebook: Codebook) -> list[Violation]:
     """Cross-variable rules the codebook's date_order cannot express; every broken one is listed."""
     ids = clean["patient_id"].astype(str)
     out: list[Violation] = []
@@ -137,25 +169,27 @@ def consistency_violations(clean: pd.DataFrame) -> list[Violation]:
 
     add("date_nen_diagnosis", "needed for eligibility", clean["date_nen_diagnosis"].isna(),
         "no NEN diagnosis date, so eligibility (diagnosis period) cannot be decided")
-    no_bm = clean["bone_mets"].ne(YES).fillna(True).astype(bool)
+    yes = {name: codebook.codes_meaning(name, "yes") for name in ("bone_mets", *SYMPTOM_FLAGS)}
+    no_bm = ~has_meaning(clean["bone_mets"], yes["bone_mets"]).fillna(False).astype(bool)
     for col in BM_DETAILS:
         add(col, "BM details without bone metastases", no_bm & clean[col].notna(),
-            "filled in although bone_mets is not 1 (Yes)")
-    never = clean["bm_symptomatic_ever"].eq(0)
+            "filled in although bone_mets is not 'yes'")
+    never = has_meaning(clean["bm_symptomatic_ever"], codebook.codes_meaning("bm_symptomatic_ever", "no"))
     for col in SYMPTOM_FLAGS:
-        add(col, "implies symptoms ever", never & clean[col].eq(YES),
-            f"{col} = 1 but bm_symptomatic_ever = 0")
+        add(col, "implies symptoms ever", never & has_meaning(clean[col], yes[col]),
+            f"{col} = yes but bm_symptomatic_ever = no")
     add("date_bm_symptom_onset", "implies symptoms ever", never & clean["date_bm_symptom_onset"].notna(),
-        "a symptom-onset date but bm_symptomatic_ever = 0")
+        "a symptom-onset date but bm_symptomatic_ever = no")
     return out
 
 
 # --------------------------------------------------------------------------- the derivation
 
 
-def derive(clean: pd.DataFrame, settings: dict, days_per_month: float) -> pd.DataFrame:
+def derive(clean: pd.DataFrame, settings: dict, days_per_month: float, codebook: Codebook) -> pd.DataFrame:
     """Eligible patients (sorted by ID) with every analysis variable of Study A."""
-    violations = consistency_violations(clean)
+    codebook.require_meanings(NEEDS, "the christie derivation")
+    violations = consistency_violations(clean, codebook)
     if violations:
         raise ValidationError(file=CHECKS_SOURCE, violations=violations)
     rules = settings["derivation"]
@@ -166,12 +200,20 @@ def derive(clean: pd.DataFrame, settings: dict, days_per_month: float) -> pd.Dat
 
     c = clean.reset_index(drop=True)
     groups = primary_group(c["primary_site"], rules["primary_group"], c["patient_id"])
-    has_bm = is_code(c["bone_mets"], YES)
-    bm = has_bm.fillna(False).astype(bool)
 
-    ever = only_where(is_code(c["bm_symptomatic_ever"], YES), has_bm)
-    pain_hyper = is_code(c["bm_pain"], YES) | is_code(c["bm_hypercalcaemia"], YES)
-    sre = is_code(c["bm_sre"], YES)
+    def yes(name: str) -> pd.Series:
+        return has_meaning(c[name], codebook.codes_meaning(name, "yes"))
+
+    def among(name: str, wanted: tuple[str, ...], known: tuple[str, ...]) -> pd.Series:
+        """True for the wanted meanings, False for the other known ones, <NA> otherwise."""
+        return has_meaning(c[name], codebook.codes_meaning(name, *wanted)).mask(
+            ~has_meaning(c[name], codebook.codes_meaning(name, *known)).fillna(False).astype(bool))
+
+    has_bm = yes("bone_mets")
+
+    ever = only_where(yes("bm_symptomatic_ever"), has_bm)
+    pain_hyper = yes("bm_pain") | yes("bm_hypercalcaemia")
+    sre = yes("bm_sre")
     symptom_base = has_bm if rules["symptom_percent_denominator"] == "all_bm" else ever
 
     end = c["date_death_or_last_fu"]
@@ -182,7 +224,7 @@ def derive(clean: pd.DataFrame, settings: dict, days_per_month: float) -> pd.Dat
     synchronous = within_days(c["date_nen_diagnosis"], c["date_bm_diagnosis"], rules["synchronous_window_days"])
     same_time = within_days(c["date_first_distant_met"], c["date_bm_diagnosis"], rules["same_time_window_days"])
     always = pd.Series(True, index=c.index, dtype="boolean")
-    dead = is_code(c["vital_status"], DEAD)
+    dead = among("vital_status", ("dead",), ("dead", "alive"))
     age = completed_years(c["date_of_birth"], c[AGE_DATES[rules["age_at"]]])
     if rules["age_at"] == "bm_diagnosis":
         age = only_where(age, has_bm)
@@ -193,19 +235,19 @@ def derive(clean: pd.DataFrame, settings: dict, days_per_month: float) -> pd.Dat
             "has_bm": has_bm,
             "age_years": age,
             "primary_group": groups,
-            "grade_g12": is_code(c["grade"], *GRADE_G12).mask(~c["grade"].isin([*GRADE_G12, GRADE_G3])),
-            "functional": is_code(c["functional_status"], FUNCTIONAL),
+            "grade_g12": among("grade", ("G1", "G2"), ("G1", "G2", "G3")),
+            "functional": among("functional_status", ("functional",), ("functional", "non_functional")),
             "bm_synchronous": only_where(synchronous, has_bm),
             "bm_with_other_mets": only_where(same_time, has_bm),
             "months_first_met_to_bm": first_met_to_bm,
             "first_met_to_bm_event": only_where(always, first_met_to_bm.notna()),
             "bm_widespread": only_where(
-                is_code(c["bm_extent"], EXTENT_WIDESPREAD).mask(~c["bm_extent"].isin(EXTENT_KNOWN)), has_bm),
-            "bm_symptoms_at_dx": only_where(is_code(c["bm_symptomatic_at_dx"], YES), has_bm),
+                among("bm_extent", ("widespread",), ("solitary", "oligometastatic", "widespread")), has_bm),
+            "bm_symptoms_at_dx": only_where(yes("bm_symptomatic_at_dx"), has_bm),
             "bm_symptoms_ever": ever,
             "pain_or_hypercalcaemia": only_where(pain_hyper, symptom_base),
             "sre": only_where(sre, symptom_base),
-            **{new: only_where(is_code(c[raw], YES), has_bm) for new, raw in TREATMENTS.items()},
+            **{new: only_where(yes(raw), has_bm) for new, raw in TREATMENTS.items()},
             "os_from_bm_months": os_bm,
             "os_from_bm_event": only_where(dead, os_bm.notna()),
             "os_from_symptoms_months": os_sym,
@@ -213,6 +255,38 @@ def derive(clean: pd.DataFrame, settings: dict, days_per_month: float) -> pd.Dat
         },
         columns=list(DERIVED_COLUMNS),
     )
-    keep = is_eligible(c, groups, settings["eligibility"])
+    keep = is_eligible(c, groups, settings["eligibility"], codebook)
     out = out.loc[keep.to_numpy()]
     return out.sort_values("patient_id", kind="mergesort").reset_index(drop=True)
+
+
+def sequential_exclusions(masks: Mapping[str, pd.Series]) -> list[dict[str, Any]]:
+    """Each reason counts the patients it removes that no earlier reason removed (the counts add up)."""
+    out = []
+    taken: pd.Series | None = None
+    for reason, mask in masks.items():
+        mask = mask.fillna(False).astype(bool)
+        new = mask if taken is None else (mask & ~taken)
+        out.append({"reason": reason, "n": int(new.sum())})
+        taken = mask if taken is None else (taken | mask)
+    return out
+
+
+def attrition(clean: pd.DataFrame, settings: dict, codebook: Codebook) -> dict[str, Any]:
+    """Screened -> eligible (excluded by reason) -> with / without BMs; counts only."""
+    c = clean.reset_index(drop=True)
+    groups = primary_group(c["primary_site"], settings["derivation"]["primary_group"], c["patient_id"])
+    masks = exclusion_masks(c, groups, settings["eligibility"], codebook)
+    keep = is_eligible(c, groups, settings["eligibility"], codebook).to_numpy()
+    has_bm = has_meaning(c["bone_mets"], codebook.codes_meaning("bone_mets", "yes")).fillna(False).to_numpy(bool)
+    return {
+        "stages": [
+            {"label": "Patients screened", "n": int(len(c)), "excluded": []},
+            {"label": "Eligible patients", "n": int(keep.sum()),
+             "excluded": sequential_exclusions(masks)},
+        ],
+        "groups": [
+            {"label": "With bone metastases", "n": int((keep & has_bm).sum())},
+            {"label": "Without bone metastases", "n": int((keep & ~has_bm).sum())},
+        ],
+    }

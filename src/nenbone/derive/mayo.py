@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nenbone.codebook import Codebook
+from nenbone.derive import by_meaning, code_key, has_meaning
 from nenbone.errors import ConfigError, ValidationError, Violation
 
 log = logging.getLogger(__name__)
@@ -36,12 +38,20 @@ BONE_FIELDS = {
     "bone_tx_rfa": "bone_tx_rfa",
     "bone_tx_resection": "bone_tx_resection",
 }
-# codebook codes (config/codebooks/mayo.yaml)
-SEX_LABELS = {1: "male", 2: "female"}
-SITE_LABELS = {1: "Rochester", 2: "Florida"}
-GRADE_G12 = {1: 1, 2: 1, 3: 0}
-BILOBAR = {1: 0, 2: 1}
-DEAD = 1
+BONE_FLAGS = tuple(f for f in BONE_FIELDS if f != "n_bone_mets")
+# What this derivation asks the codebook (variable -> meanings); checked before a run starts.
+# The derived sex and site are the meanings themselves ('male'/'female', 'Rochester'/'Florida').
+NEEDS: dict[str, tuple[str, ...]] = {
+    "sex": ("male", "female"),
+    "site": ("Rochester", "Florida"),
+    "grade": ("G1", "G2", "G3"),
+    "synchronous_liver": ("yes", "no"),
+    "liver_extent": ("bilobar", "unilobar"),
+    **{flag: ("yes", "no") for flag in BONE_FLAGS},
+    "vital_status": ("dead", "alive"),
+}
+GROUPED = {"extrahepatic": "mayo.groups", "primary_site": "mayo.primary_groups"}  # variable -> config key
+REQUIRED = RAW_COLUMNS  # every raw variable the derivation reads
 
 COLUMNS = (
     "patient_id", "group", "site", "age_years", "sex", "primary_group", "year_of_resection", "grade_g12",
@@ -50,19 +60,26 @@ COLUMNS = (
 )
 
 
-def _code_map(values: pd.Series, mapping: Mapping[int, Any], dtype: str) -> pd.Series:
-    """Map integer codes, keeping <NA> for missing; unknown codes are caught by validation upstream."""
-    return values.map(lambda v: mapping.get(int(v), pd.NA) if pd.notna(v) else pd.NA).astype(dtype)
+def _code_map(values: pd.Series, mapping: Mapping[Any, Any], dtype: str) -> pd.Series:
+    """Map codes, keeping <NA> for missing; unknown codes are caught by validation upstream."""
+    return by_meaning(values, mapping, dtype)
+
+
+def _flag(values: pd.Series, codebook: Codebook, name: str, true: str, false: str) -> pd.Series:
+    """1 for the codes meaning `true`, 0 for those meaning `false`, <NA> otherwise (Int64)."""
+    lookup = {c: 1 for c in codebook.codes_meaning(name, true)}
+    lookup.update({c: 0 for c in codebook.codes_meaning(name, false)})
+    return _code_map(values, lookup, "Int64")
 
 
 def _code_lists(settings: Mapping[str, Any], key: str) -> dict[str, list[int]]:
     spec = settings.get(key)
     if not isinstance(spec, Mapping) or not spec:
         raise ConfigError(f"config mayo.{key}: expected a mapping of group name -> list of codes")
-    seen: dict[int, str] = {}
+    seen: dict[Any, str] = {}
     out = {}
     for name, codes in spec.items():
-        out[str(name)] = [int(c) for c in codes]
+        out[str(name)] = [code_key(c) for c in codes]
         for c in out[str(name)]:
             if c in seen:
                 raise ConfigError(f"config mayo.{key}: code {c} is in both '{seen[c]}' and '{name}'")
@@ -76,14 +93,18 @@ def assign_group(extrahepatic: pd.Series, groups: Mapping[str, list[int]]) -> pd
     return _code_map(extrahepatic, lookup, "string")
 
 
-def _contradictions(clean: pd.DataFrame, group: pd.Series, groups: Mapping[str, list[int]]) -> list[Violation]:
+def _contradictions(clean: pd.DataFrame, group: pd.Series, groups: Mapping[str, list[Any]],
+                    codebook: Codebook) -> list[Violation]:
     """Patients in a no-bone group with a positive bone finding: a contradiction, never silently recoded."""
     no_bone = [g for g in groups if g != "LB"]  # the study's name for the bone-metastasis group
     mask = group.isin(no_bone).fillna(False).to_numpy(dtype=bool)
     out = []
     for raw in BONE_FIELDS:
-        val = pd.to_numeric(clean[raw], errors="coerce")
-        bad = mask & (val >= 1).fillna(False).to_numpy(dtype=bool)
+        if raw in BONE_FLAGS:
+            positive = has_meaning(clean[raw], codebook.codes_meaning(raw, "yes"))
+        else:
+            positive = pd.to_numeric(clean[raw], errors="coerce") >= 1
+        bad = mask & positive.fillna(False).to_numpy(dtype=bool)
         if bad.any():
             out.append(
                 Violation(
@@ -91,14 +112,16 @@ def _contradictions(clean: pd.DataFrame, group: pd.Series, groups: Mapping[str, 
                     rule="no bone findings without bone metastases",
                     patient_ids=tuple(clean.loc[bad, "patient_id"].astype(str)),
                     detail=f"extrahepatic code says no bone metastases (group {', '.join(no_bone)}) "
-                    f"but {raw} >= 1",
+                    f"but {raw} is positive",
                 )
             )
     return out
 
 
-def derive(clean: pd.DataFrame, settings: Mapping[str, Any], days_per_month: float) -> pd.DataFrame:
+def derive(clean: pd.DataFrame, settings: Mapping[str, Any], days_per_month: float,
+           codebook: Codebook) -> pd.DataFrame:
     """One row per resection patient in group LB or L, sorted by patient_id (settings = config['mayo'])."""
+    codebook.require_meanings(NEEDS, "the mayo derivation")
     absent = [c for c in RAW_COLUMNS if c not in clean.columns]
     if absent:
         raise ValidationError(SOURCE, [Violation(c, "variable present", (), "missing from the clean data") for c in absent])
@@ -119,7 +142,7 @@ def derive(clean: pd.DataFrame, settings: Mapping[str, Any], days_per_month: flo
     ids = df["patient_id"].astype("string")
     group = assign_group(df["extrahepatic"], groups)
 
-    violations = _contradictions(df, group, groups)
+    violations = _contradictions(df, group, groups, codebook)
     no_date = df["date_resection"].isna().to_numpy()
     if no_date.any():
         violations.append(Violation("date_resection", "not missing", tuple(ids[no_date]), "time zero is required"))
@@ -131,9 +154,10 @@ def derive(clean: pd.DataFrame, settings: Mapping[str, Any], days_per_month: flo
     if violations:
         raise ValidationError(SOURCE, violations)
 
-    unmapped = ~df["primary_site"].isna() & ~df["primary_site"].isin([c for v in primary_groups.values() for c in v])
+    site_keys = df["primary_site"].map(lambda v: code_key(v) if pd.notna(v) else pd.NA)
+    unmapped = ~df["primary_site"].isna() & ~site_keys.isin([c for v in primary_groups.values() for c in v])
     if unmapped.any():
-        codes = sorted({int(c) for c in df.loc[unmapped, "primary_site"]})
+        codes = sorted({code_key(c) for c in df.loc[unmapped, "primary_site"]}, key=str)
         raise ConfigError(
             f"config mayo.primary_groups: primary_site code(s) {codes} belong to no group "
             f"(patients {', '.join(ids[unmapped].tolist())})"
@@ -143,7 +167,7 @@ def derive(clean: pd.DataFrame, settings: Mapping[str, Any], days_per_month: flo
     in_group = group.notna().to_numpy()
     n_neither = int((~in_group).sum())
     if n_neither:
-        codes = sorted({int(c) for c in df.loc[~in_group, "extrahepatic"].dropna()})
+        codes = sorted({code_key(c) for c in df.loc[~in_group, "extrahepatic"].dropna()}, key=str)
         log.info("mayo: %d patient(s) with extrahepatic code(s) %s are in neither group LB nor L and are left out",
                  n_neither, codes)
     n_out_of_period = int((in_group & ~in_period).sum())
@@ -153,27 +177,54 @@ def derive(clean: pd.DataFrame, settings: Mapping[str, Any], days_per_month: flo
     keep = in_group & in_period
 
     out = pd.DataFrame({"patient_id": ids, "group": group})
-    out["site"] = _code_map(df["site"], SITE_LABELS, "string")
+    out["site"] = _code_map(df["site"], codebook.meaning_map("site"), "string")
     out["age_years"] = (df["date_resection"] - df["dob"]).dt.days / (12.0 * days_per_month)
-    out["sex"] = _code_map(df["sex"], SEX_LABELS, "string")
+    out["sex"] = _code_map(df["sex"], codebook.meaning_map("sex"), "string")
     prim_lookup = {c: g for g, codes in primary_groups.items() for c in codes}
     out["primary_group"] = _code_map(df["primary_site"], prim_lookup, "string")
     out["year_of_resection"] = df["date_resection"].dt.year.astype("Int64")
-    out["grade_g12"] = _code_map(df["grade"], GRADE_G12, "Int64")
-    out["synchronous_liver"] = pd.array(df["synchronous_liver"], dtype="Int64")
-    out["liver_extent_bilobar"] = _code_map(df["liver_extent"], BILOBAR, "Int64")
+    grade = {c: 1 for c in codebook.codes_meaning("grade", "G1", "G2")}
+    grade.update({c: 0 for c in codebook.codes_meaning("grade", "G3")})
+    out["grade_g12"] = _code_map(df["grade"], grade, "Int64")
+    out["synchronous_liver"] = _flag(df["synchronous_liver"], codebook, "synchronous_liver", "yes", "no")
+    out["liver_extent_bilobar"] = _flag(df["liver_extent"], codebook, "liver_extent", "bilobar", "unilobar")
     out["n_liver_lesions"] = pd.array(df["n_liver_lesions"], dtype="Int64")
     segments = pd.array(df["n_segments_resected"], dtype="Int64")
     out["n_segments_resected"] = segments
     out["major_resection"] = (segments >= min_segments).astype("Int64")
     is_lb = (group == "LB").fillna(False).to_numpy(dtype=bool)
     for raw, name in BONE_FIELDS.items():
-        col = pd.array(df[raw], dtype="Int64")
+        col = (_flag(df[raw], codebook, raw, "yes", "no") if raw in BONE_FLAGS
+               else pd.array(df[raw], dtype="Int64"))
         out[name] = pd.array(np.where(is_lb, col, pd.NA), dtype="Int64")
     out["os_months"] = fu_days.astype(float) / days_per_month
-    out["os_event"] = (pd.array(df["vital_status"], dtype="Int64") == DEAD).astype("Int64")
+    out["os_event"] = _flag(df["vital_status"], codebook, "vital_status", "dead", "alive")
 
     out = out.loc[keep, list(COLUMNS)].sort_values("patient_id", kind="stable").reset_index(drop=True)
     log.info("mayo: %d patients derived (%s)", len(out),
              ", ".join(f"{g} {n}" for g, n in out["group"].value_counts().sort_index().items()))
     return out
+
+
+def attrition(clean: pd.DataFrame, settings: Mapping[str, Any], codebook: Codebook) -> dict[str, Any]:
+    """Resections -> within the study period -> in group LB or L (excluded by reason) -> LB / L; counts only."""
+    groups = _code_lists(settings, "groups")
+    df = clean.reset_index(drop=True)
+    start, end = pd.Timestamp(settings["period"]["from"]), pd.Timestamp(settings["period"]["to"])
+    in_period = ((df["date_resection"] >= start) & (df["date_resection"] <= end)).fillna(False).to_numpy(bool)
+    group = assign_group(df["extrahepatic"], groups)
+    in_group = group.notna().to_numpy()
+    kept = in_period & in_group
+    return {
+        "stages": [
+            {"label": "Hepatic resections", "n": int(len(df)), "excluded": []},
+            {"label": "Resected within the study period", "n": int(in_period.sum()),
+             "excluded": [{"reason": f"Resected outside the study period ({start.date()} to {end.date()})",
+                           "n": int((~in_period).sum())}]},
+            {"label": "Bone metastases or disease confined to the liver", "n": int(kept.sum()),
+             "excluded": [{"reason": "Other extrahepatic disease, no bone metastases",
+                           "n": int((in_period & ~in_group).sum())}]},
+        ],
+        "groups": [{"label": name, "n": int((kept & (group == name).fillna(False).to_numpy(bool)).sum())}
+                   for name in groups],
+    }

@@ -10,6 +10,7 @@ letter is recorded in the meta JSON under "stata_missing_cells" ({variable: {let
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import os
 import re
@@ -19,10 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nenbone.codebook import Codebook
 from nenbone.errors import InputFileError
 from nenbone.io.files import atomic_paths, json_bytes, read_parquet, sha256_file, write_parquet_to
 from nenbone.io.spss_stata import read_raw
 
+log = logging.getLogger(__name__)
 _LETTER = re.compile(r"^\.?([a-z])$")
 META_VERSION = 1
 
@@ -78,10 +81,67 @@ def to_parquet_frame(raw: pd.DataFrame, fmt: str) -> tuple[pd.DataFrame, dict[st
     return pd.DataFrame(out), letters
 
 
-def prepare_ingest(input_path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read a raw file into (parquet-ready frame, meta with input SHA-256); writes nothing."""
+UNDECLARED = ("drop", "error")
+# SHA-256 of the embedded synthetic twins the default config generates (tests/test_dialects.py
+# regenerates them and checks these). An input with one of these digests is the twin; any other is
+# a user's export, and nothing downstream may call it synthetic.
+EMBEDDED_TWIN_SHA256 = {
+    "8a03d23e109be9ace8fc8db6de1c3c1d3edd5a6ed9b20320cebc9a8cf352e431": "christie",
+    "e3ce41482a46dd752e4dd8c035688518c2d115b8e8d43ebd090df5f9944dea0f": "mayo",
+}
+
+
+def data_origin(sha256: str) -> dict[str, Any]:
+    """Where the data came from, decided by the file's content (never by its path or name)."""
+    twin = EMBEDDED_TWIN_SHA256.get(sha256)
+    return {"embedded_twin": twin is not None, "embedded_twin_of": twin,
+            "origin": "embedded synthetic twin (no real patient)" if twin else "user's export (real data)"}
+_PER_COLUMN_META = ("variable_labels", "value_labels", "missing_ranges", "stata_missing_letters",
+                    "variable_formats", "storage_types", "variable_measure")
+
+
+def declared_only(raw: pd.DataFrame, meta: dict[str, Any], codebook: Codebook, undeclared: str = "drop",
+                  source: str = "") -> tuple[pd.DataFrame, dict[str, Any], list[str]]:
+    """Keep the columns the codebook declares, renamed to the study's names; list the others by name.
+
+    A column the codebook does not name (a patient's name, an NHS number...) never passes ingest:
+    it is dropped (undeclared = "drop") or refused (undeclared = "error"). Values are never shown.
+    """
+    if undeclared not in UNDECLARED:
+        raise InputFileError(f"ingest.undeclared_columns must be one of {UNDECLARED}, got {undeclared!r}")
+    rename = {v.column: n for n, v in codebook.read_variables.items()}
+    extra = [str(c) for c in raw.columns if str(c) not in rename]
+    if extra and undeclared == "error":
+        raise InputFileError(
+            f"{source or meta.get('file_name')}: {len(extra)} column(s) not declared in the codebook "
+            f"{codebook.source}: {', '.join(extra)}; declare them (their source column) or set "
+            f"ingest.undeclared_columns: drop")
+    keep = [c for c in raw.columns if str(c) in rename]
+    out = raw[keep].rename(columns={c: rename[str(c)] for c in keep})
+    meta = dict(meta)
+    for key in _PER_COLUMN_META:
+        if isinstance(meta.get(key), dict):
+            meta[key] = {rename[k]: v for k, v in meta[key].items() if k in rename}
+    meta["columns"] = [rename[str(c)] for c in keep]
+    meta["source_columns"] = {rename[str(c)]: str(c) for c in keep if rename[str(c)] != str(c)}
+    meta["dropped_columns"] = extra
+    return out, meta, extra
+
+
+def prepare_ingest(input_path: str | os.PathLike[str], codebook: Codebook | None = None,
+                   undeclared: str = "drop") -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read a raw file into (parquet-ready frame, meta with input SHA-256); writes nothing.
+
+    With a codebook, only its variables pass (renamed from their source columns); the file is read
+    with the codebook's declared `encoding:`.
+    """
     src = Path(input_path)
-    raw, meta = read_raw(src)
+    raw, meta = read_raw(src, encoding=codebook.encoding if codebook is not None else None)
+    if codebook is not None:
+        raw, meta, extra = declared_only(raw, meta, codebook, undeclared, str(src))
+        if extra:
+            log.info("%s: %d column(s) not in the codebook were dropped: %s", src.name, len(extra),
+                     ", ".join(extra))
     frame, letters = to_parquet_frame(raw, meta["format"])
     try:
         digest = sha256_file(src)
@@ -96,6 +156,7 @@ def prepare_ingest(input_path: str | os.PathLike[str]) -> tuple[pd.DataFrame, di
         "input_bytes": size,
         "n_rows": int(len(frame)),
         "stata_missing_cells": letters,
+        "data_origin": data_origin(digest),
     }
     return frame, meta
 
@@ -113,9 +174,10 @@ def restore_raw(frame: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
 
 
 def ingest(input_path: str | os.PathLike[str], out_parquet: str | os.PathLike[str],
-           out_meta_json: str | os.PathLike[str]) -> dict[str, Any]:
+           out_meta_json: str | os.PathLike[str], codebook: Codebook | None = None,
+           undeclared: str = "drop") -> dict[str, Any]:
     """Read a raw file and write its rows (parquet) and metadata (JSON); nothing is written on error."""
-    frame, meta = prepare_ingest(input_path)
+    frame, meta = prepare_ingest(input_path, codebook, undeclared)
     with atomic_paths(out_parquet, out_meta_json) as (tmp_parquet, tmp_json):
         write_parquet_to(frame, tmp_parquet)
         tmp_json.write_bytes(json_bytes(meta))

@@ -194,7 +194,48 @@ def _sort_key(x: Any) -> tuple[int, Any]:
     return (0, float(x)) if isinstance(x, (int, float, np.integer, np.floating)) else (1, str(x))
 
 
-def read_raw(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
+_STATA_DAY_FORMAT = re.compile(r"^%-?(td|d)")  # %td, %tdDD/NN/CCYY, old %d...: days since 1960-01-01
+_STATA_MS_FORMAT = re.compile(r"^%-?t[cC]")   # %tc, %tC, %tcDD/NN/CCYY_HH:MM...: ms since 1960-01-01
+
+
+def stata_dates_as_dates(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """Stata date/datetime columns ReadStat left as numbers (custom display formats) -> datetime64.
+
+    Every %td* display format counts days since 1960-01-01 and every %tc*/%tC* milliseconds, whatever
+    the display pattern (%tdDD/NN/CCYY, %tdCCYY-NN-DD, %tcDD_Mon_CCYY...).
+    """
+    out = frame.copy()
+    epoch = pd.Timestamp(STATA_EPOCH)
+    for name, fmt in formats.items():
+        if name not in out.columns:
+            continue
+        if _STATA_DAY_FORMAT.match(fmt):
+            unit = "D"
+        elif _STATA_MS_FORMAT.match(fmt):
+            unit = "ms"
+        else:
+            continue
+        col = out[name]
+        if pd.api.types.is_numeric_dtype(col.dtype):
+            out[name] = (epoch + pd.to_timedelta(col.astype("float64"), unit=unit)).astype("datetime64[ns]")
+        elif col.dtype == object:  # numbers and extended-missing letters: convert the numbers only
+            out[name] = pd.Series([epoch + pd.to_timedelta(float(v), unit=unit)
+                                   if isinstance(v, (int, float, np.integer, np.floating)) and not _is_missing(v)
+                                   else v for v in col.tolist()], dtype=object, index=col.index)
+    return out
+
+
+def iconv_name(encoding: str) -> str:
+    """A Python codec name (latin-1, cp1252, utf8) as ReadStat's iconv spells it (ISO-8859-1, CP1252, UTF-8)."""
+    import codecs
+
+    name = codecs.lookup(encoding).name  # LookupError for an unknown encoding
+    if name.startswith("iso8859-"):
+        return "ISO-8859-" + name.split("-", 1)[1]
+    return name.upper()
+
+
+def read_raw(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read an SPSS/Stata file with user-missing codes kept; return (frame, JSON-serialisable meta).
 
     meta keys: format, file_name, file_label, file_encoding, n_rows, columns, variable_labels,
@@ -211,9 +252,17 @@ def read_raw(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]
     if fmt != "por":  # ReadStat's portable reader has no user-missing support
         kwargs["user_missing"] = True
     try:
+        if encoding:
+            kwargs["encoding"] = iconv_name(encoding)
         frame, m = readers[fmt](str(p), **kwargs)
     except Exception as exc:  # ReadstatError, OverflowError from a corrupt date, UnicodeDecodeError...
         msg = str(exc).strip() or type(exc).__name__
+        if isinstance(exc, (UnicodeError, LookupError)) or "encod" in msg.lower() or "unicode" in msg.lower() \
+                or "convert" in msg.lower() or "character set" in msg.lower():
+            said = f"the declared encoding '{encoding}'" if encoding else "the encoding the file declares"
+            raise InputFileError(
+                f"{p}: text or labels cannot be decoded with {said} ({msg}); a legacy export needs its "
+                f"character set declared in the codebook, e.g. `encoding: latin-1` (or cp1252)") from None
         raise InputFileError(
             f"{p}: cannot read this {FORMAT_NAMES[fmt]} file (truncated or corrupt?): {msg}") from None
     expected_rows = getattr(m, "number_rows", None)
@@ -221,6 +270,9 @@ def read_raw(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]
         raise InputFileError(
             f"{p}: truncated or corrupt: the header announces {expected_rows} rows but {len(frame)} were read")
     frame = _convert_dates(frame)
+    if fmt == "dta":
+        frame = stata_dates_as_dates(frame, {str(k): str(v) for k, v in
+                                             (getattr(m, "original_variable_types", {}) or {}).items()})
     return frame, _meta_dict(m, fmt, p, frame)
 
 
@@ -342,13 +394,15 @@ def write_raw(
     file_label: str | None = None,
     timestamp: int | None = None,
     spss_date_format: str = SPSS_DATE_FORMAT,
+    date_formats: dict[str, str] | None = None,
 ) -> Path:
     """Write a RAW frame to .sav / .zsav / .dta with the codebook's labels, missing codes and formats.
 
     Columns are written in the frame's order; codebook metadata is attached to the columns it names
     (a column not in the codebook is written bare, which the broken-file corpus relies on). The header
     timestamp is fixed (see `file_timestamp`), and the file appears atomically. SPSS dates get
-    `spss_date_format` (EDATE10 = dd.mm.yyyy; DATE11 = dd-mmm-yyyy also works), Stata dates %td.
+    `spss_date_format` (EDATE10 = dd.mm.yyyy; DATE11 = dd-mmm-yyyy also works), Stata dates %td;
+    `date_formats` gives single date columns another display format (e.g. Stata "%tdDD/NN/CCYY").
     """
     import pyreadstat
 
@@ -381,6 +435,7 @@ def write_raw(
                                               f"the codebook declares {codes}")
                         missing[n] = codes
                 fmts = {n: spss_date_format for n in date_cols}
+                fmts.update(date_formats or {})
                 fmts.update({n: "F8.0" for n, v in known.items() if v.type in ("integer", "categorical", "boolean")})
                 measure = {n: ("nominal" if v.type in ("categorical", "boolean", "string") else "scale")
                            for n, v in known.items()}
@@ -398,6 +453,7 @@ def write_raw(
                         letters[n] = found
                 letters = {n: ls for n, ls in letters.items() if ls}
                 fmts = {n: STATA_DATE_FORMAT for n in date_cols}
+                fmts.update(date_formats or {})
                 pyreadstat.write_dta(
                     data, str(tmp), file_label=label[:80], column_labels=column_labels or None,
                     version=STATA_VERSION, variable_value_labels=value_labels or None,

@@ -44,7 +44,8 @@ from scipy.stats import norm
 
 from nenbone.analysis.matching import MatchResult, match
 from nenbone.analysis.survival import logrank
-from nenbone.derive.mayo import RAW_COLUMNS, derive
+from nenbone.codebook import Codebook, parse_codebook
+from nenbone.derive.mayo import BONE_FLAGS, RAW_COLUMNS, derive
 from nenbone.synthetic.exact_km import HALF, km_step_across_half
 from nenbone.errors import ConfigError
 
@@ -540,11 +541,32 @@ def _clean_view(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return df
 
 
+def _twin_codebook() -> Codebook:
+    """The meanings of the codes this generator writes (those of config/codebooks/mayo.yaml)."""
+    yes_no = {"type": "boolean", "codes": {0: "No", 1: "Yes"}, "means": {"no": 0, "yes": 1}}
+    variables: dict[str, Any] = {name: {"label": name, "type": "string"} for name in RAW_COLUMNS}
+    variables.update({
+        "sex": {"type": "categorical", "codes": {1: "Male", 2: "Female"}, "means": {"male": 1, "female": 2}},
+        "site": {"type": "categorical", "codes": {1: "Rochester", 2: "Florida"},
+                 "means": {"Rochester": 1, "Florida": 2}},
+        "grade": {"type": "categorical", "codes": {1: "G1", 2: "G2", 3: "G3"},
+                  "means": {"G1": 1, "G2": 2, "G3": 3}},
+        "liver_extent": {"type": "categorical", "codes": {1: "Unilobar", 2: "Bilobar"},
+                         "means": {"unilobar": 1, "bilobar": 2}},
+        "vital_status": {"type": "categorical", "codes": {0: "Alive", 1: "Dead"}, "means": {"alive": 0, "dead": 1}},
+        **{name: dict(yes_no) for name in ("synchronous_liver", *BONE_FLAGS)},
+    })
+    for name, spec in variables.items():
+        spec["label"] = name
+    return parse_codebook({"study": "mayo", "title": "Mayo twin", "source_format": "dta",
+                           "id_variable": "patient_id", "variables": variables}, source="mayo twin")
+
+
 def match_as_the_workflow_will(
     rows: list[dict[str, Any]], config_mayo: Mapping[str, Any], days_per_month: float
 ) -> tuple[pd.DataFrame, MatchResult]:
     """Derive the covariates (nenbone.derive.mayo) and match them (config mayo.matching), as the workflow does."""
-    derived = derive(_clean_view(rows), config_mayo, days_per_month)
+    derived = derive(_clean_view(rows), config_mayo, days_per_month, _twin_codebook())
     return derived, match(derived, config_mayo["matching"])
 
 
