@@ -21,15 +21,15 @@ reproduce: $(STAMP)
 # A reviewer's check: rerun everything in a scratch copy, compare with manifest.json, cross-check
 # the survival numbers in R, certificate in results/verify/ (exit status 1 on any difference).
 verify: $(STAMP)
-	$(BIN)/python scripts/verify.py --cores $(CORES)
+	$(BIN)/python tools/verify.py --cores $(CORES)
 
 # The authors' claim: regenerate manifest.json on purpose from a fresh run, then commit it.
 manifest: $(STAMP)
-	$(BIN)/python scripts/verify.py --manifest --cores $(CORES)
+	$(BIN)/python tools/verify.py --manifest --cores $(CORES)
 
 # codecheck.yml from the workflow's outputs (regenerate when rules or outputs change).
 codecheck: $(STAMP)
-	$(BIN)/python scripts/codecheck.py
+	$(BIN)/python tools/codecheck.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

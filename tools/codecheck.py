@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# scripts/ holds rule scripts named like modules (numbers.py): keep it off the path
+# tools/ holds commands that are not rules; keep this folder off the import path
 sys.path[0] = str(ROOT / "src")
 
 from nenbone.io.files import write_text_atomic  # noqa: E402

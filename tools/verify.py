@@ -1,7 +1,7 @@
 """`make verify` / `make manifest` (not a rule: it runs the whole workflow in a scratch copy).
 
-    python scripts/verify.py [--cores N] [--keep-scratch] [-- SNAKEMAKE ARGS...]
-    python scripts/verify.py --manifest [--cores N]
+    python tools/verify.py [--cores N] [--keep-scratch] [-- SNAKEMAKE ARGS...]
+    python tools/verify.py --manifest [--cores N]
 
 Extra Snakemake arguments after `--` (e.g. `-- --config 'analysis={...}'`) change the scratch run
 only: a changed analysis choice must make the check fail.
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# scripts/ holds rule scripts named like modules (numbers.py): keep it off the path
+# tools/ holds commands that are not rules; keep this folder off the import path
 sys.path[0] = str(ROOT / "src")
 
 from nenbone.verify.run import VERIFY_DIR, make_manifest, verify  # noqa: E402
@@ -35,7 +35,7 @@ def main(argv: list[str]) -> int:
         print("\n".join(lines), file=sys.stderr if status else sys.stdout)
         return status
     status, cert = verify(ROOT, args.cores, extra, args.keep_scratch,
-                          command="python scripts/verify.py" + (f" --cores {args.cores}"))
+                          command="python tools/verify.py" + (f" --cores {args.cores}"))
     print(f"verify: {cert['verdict'].upper()} (certificate: {VERIFY_DIR}/certificate.md, .json, .pdf)")
     for line in cert["problems"]:
         print(f"  {line}", file=sys.stderr)
