@@ -4,7 +4,8 @@
 import sys
 from pathlib import Path
 
-from snakemake.utils import min_version, validate
+import yaml
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -14,19 +15,24 @@ configfile: "config/analysis.yaml"
 configfile: "config/figures.yaml"
 
 
-validate(config, "config/schema.yaml")
-
-
-include: "rules/common.smk"
-
-
 # The package under src/ is importable in every job, also in the conda environments of envs/ (which
 # do not install it) and in SLURM jobs (sbatch passes the environment on).
 PACKAGE_SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(PACKAGE_SRC))
 from nenbone.runner import expose_to_jobs
+from nenbone.configcheck import check_config, check_designs
 
 expose_to_jobs(PACKAGE_SRC)
+
+# Strict: an unknown (misspelt) key is refused with the closest valid one; numbers given with
+# --config are read as numbers. Every problem is listed at once.
+with open(Path(workflow.basedir) / "config" / "schema.yaml", encoding="utf-8") as _schema:
+    CONFIG_SCHEMA = yaml.safe_load(_schema)
+config.update(check_config(config, CONFIG_SCHEMA))
+check_designs(config, CONFIG_SCHEMA)
+
+
+include: "rules/common.smk"
 
 
 # Seconds-long bookkeeping: run by the controller itself, never submitted to a cluster.
@@ -35,6 +41,8 @@ localrules:
     synthetic_cohort,
     numbers,
     reproduction_check,
+    replication,
+    additional_cohorts,
     render_supplement,
 
 

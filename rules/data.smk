@@ -2,17 +2,18 @@
 
 
 rule synthetic_cohort:
-    """Write a study's deterministic synthetic twin as a real SPSS (.sav) or Stata (.dta) file."""
+    """Write a design's deterministic synthetic twin as a real SPSS (.sav) or Stata (.dta) file."""
     input:
-        codebook=study_codebook,
+        codebook=lambda w: config["studies"][MAIN_STUDIES[w.design]]["codebook"],
     output:
-        "resources/synthetic/{study}.{ext}",
+        "resources/synthetic/{design}.{ext}",
     log:
-        "results/logs/synthetic_cohort/{study}.{ext}.log",
+        "results/logs/synthetic_cohort/{design}.{ext}.log",
     benchmark:
-        "results/benchmarks/synthetic_cohort/{study}.{ext}.tsv"
+        "results/benchmarks/synthetic_cohort/{design}.{ext}.tsv"
     wildcard_constraints:
         ext="sav|dta",
+        design="|".join(DESIGNS),
     conda:
         "../envs/ingest.yaml"
     threads: 1
@@ -20,8 +21,8 @@ rule synthetic_cohort:
         mem_mb=1000,
         runtime=10,
     params:
-        settings=lambda w: config["synthetic"][w.study],
-        study_config=lambda w: config[w.study],
+        settings=lambda w: config["synthetic"][w.design],
+        study_config=lambda w: config[w.design],
     script:
         "../scripts/synthetic_cohort.py"
 
@@ -78,6 +79,7 @@ rule derive:
         table="results/validated/{study}.parquet",
     output:
         table="results/derived/{study}.parquet",
+        attrition="results/derived/{study}.attrition.json",
     log:
         "results/logs/derive/{study}.log",
     benchmark:
@@ -89,7 +91,8 @@ rule derive:
         mem_mb=1000,
         runtime=10,
     params:
-        settings=lambda w: config[w.study],
+        design=lambda w: design_of(w.study),
+        settings=lambda w: study_settings(w.study),
         days_per_month=config["days_per_month"],
     script:
         "../scripts/derive.py"

@@ -1,4 +1,4 @@
-"""Rule analyse_christie: Study A's numbers, descriptive tables and Kaplan-Meier summaries."""
+"""Rule analyse_christie: a christie-design study's numbers, Kaplan-Meier curves and descriptive tables."""
 
 from nenbone.runner import run_rule
 
@@ -8,6 +8,8 @@ def main(smk, log):
 
     import pandas as pd
 
+    from nenbone.analysis.plans import curves_document
+    from nenbone.analysis.summaries import study_numbers
     from nenbone.io.files import write_json
     from nenbone.presentation.numbers import to_plain
     from nenbone.presentation.study_report import study_report
@@ -16,12 +18,14 @@ def main(smk, log):
     derived = pd.read_parquet(smk.input.derived)
     validation = json.loads(open(smk.input.validation_report, encoding="utf-8").read())
     settings = TableSettings(smk.params.analysis["chi_square_correction"], smk.params.disclosure["min_cell_count"])
-    report = study_report(derived, smk.params.plan, smk.params.numbers, smk.params.analysis, settings)
+    numbers, curves = study_numbers(derived, smk.params.plan, smk.params.numbers, smk.params.analysis)
+    report = study_report(derived, smk.params.plan, numbers, settings)
     numbers = {"n_screened": validation["n_rows"], "n_eligible": len(derived),
                "n_excluded": validation["n_rows"] - len(derived), **report.numbers}
     write_tables(report.tables, smk.params.table_names, smk.output.tables, smk.output.markdown)
     write_json(to_plain(numbers), smk.output.numbers)
-    log.info("Study A: %d tables, numbers in %s", len(report.tables), smk.output.numbers)
+    write_json(to_plain(curves_document(numbers, curves)), smk.output.curves)
+    log.info("%s: %d tables, numbers in %s", smk.wildcards.study, len(report.tables), smk.output.numbers)
 
 
 run_rule(snakemake, main)  # noqa: F821 (injected by Snakemake)

@@ -1,4 +1,4 @@
-"""Rule figure_management: Study A's symptoms and management of BMs as n/N (%) bars."""
+"""Rule figure_management (christie design): symptoms and management of BMs as n/N (%) bars."""
 
 from nenbone.runner import run_rule
 
@@ -10,7 +10,7 @@ def main(smk, log):
     from nenbone.presentation.style import style_from_config
 
     derived = pd.read_parquet(smk.input.derived)
-    bm = fig_.select_rows(derived, dict(smk.params.where), "figure 'christie_management'")
+    bm = fig_.select_rows(derived, dict(smk.params.where), f"figure '{smk.wildcards.study}_management'")
     configured = smk.params.denominator_column
     items = [
         fig_.BarItem(i["column"], i["label"], i["section"],

@@ -47,4 +47,9 @@ def test_survival_plan_counts_exclusions_and_computes_km_by_hand():
     # group x: times 1, 2, 5 all events: S = 2/3, 1/3, 0 -> median 2
     assert out["x"]["median"] == 2.0 and out["x"]["at_risk"] == {"t0": 3, "t2": 2}
     # group y (row with missing t excluded): 3 censored, 4 event -> S(4) = 0 -> median 4
-    assert out["y"]["median"] == 4.0 and 0 <= out["logrank_p"] <= 1
+    assert out["y"]["median"] == 4.0
+    # log-rank by hand, group x observed/expected at the event times 1, 2, 4, 5:
+    # at risk (x, y) = (3, 2), (2, 2), (1, 1), (1, 0); O_x = 3, E_x = 3/5 + 2/4 + 1/2 + 1 = 2.6,
+    # V = 0.24 + 0.25 + 0.25 + 0 = 0.74, chi2 = (3 - 2.6)^2 / 0.74 on 1 df
+    from scipy.stats import chi2
+    assert out["logrank_p"] == pytest.approx(chi2.sf(0.4 ** 2 / 0.74, 1), rel=1e-9)

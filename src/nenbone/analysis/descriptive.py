@@ -15,12 +15,12 @@ scipy is imported inside the functions that need it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
 
 from nenbone.errors import NenboneError
+from nenbone.formatting import round_half_up  # noqa: F401 (the one rounding; re-exported)
 
 PERCENTILE_METHOD = "SPSS (n+1)p rule, weighted average at x((n+1)p) (numpy method='weibull')"
 
@@ -119,12 +119,6 @@ class CountPercent:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def round_half_up(x: float, digits: int = 0) -> Decimal:
-    """Round half away from zero (22.5 -> 23), not Python's round-half-to-even (22.5 -> 22)."""
-    quantum = Decimal(1).scaleb(-digits)
-    return Decimal(repr(float(x))).quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def count_percent(n: int, d: int, digits: int = 0) -> CountPercent:

@@ -511,3 +511,29 @@ def iptw_weights(ps: pd.Series, treated: pd.Series, estimand: str = "ATT") -> pd
         raise ConfigError(f"IPT weights: estimand must be 'ATT' or 'ATE' (got {estimand!r})")
     index = ps.index if isinstance(ps, pd.Series) else None
     return pd.Series(w, index=index, name=f"iptw_{estimand.lower()}")
+
+
+# ------------------------------------------------------------------------ attrition
+
+
+def match_attrition(frame: pd.DataFrame, result: MatchResult, settings: Mapping[str, Any],
+                    *, group_col: str = "group") -> dict[str, Any]:
+    """Who entered the propensity model, who was left out for a missing covariate (by variable) and
+    who was matched, per study group (treated first): results/matched/<study>_attrition.json."""
+    covariates = list(settings["covariates"])
+    out = []
+    for name in (settings["treated_group"], settings["control_group"]):
+        rows = frame.loc[frame[group_col] == name]
+        missing = rows[covariates].isna()
+        n_in_model = int((result.scores["group"] == name).sum())
+        n_matched = int((result.matched["group"] == name).sum())
+        out.append({
+            "group": str(name),
+            "n": int(len(rows)),
+            "n_in_model": n_in_model,
+            "excluded_missing": [{"variable": c, "n": int(missing[c].sum())} for c in covariates if missing[c].any()],
+            "n_missing_any": int(missing.any(axis=1).sum()),
+            "n_matched": n_matched,
+            "n_unmatched": n_in_model - n_matched,
+        })
+    return {"groups": out}

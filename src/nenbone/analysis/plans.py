@@ -92,3 +92,35 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
         out.update({"logrank_chi2": lr.chi2, "logrank_df": lr.df, "logrank_p": lr.p})
     out["n"] = int(len(used))
     return out, curves
+
+
+def survival_results(frame: pd.DataFrame, plans: list[dict], analysis: dict
+                     ) -> tuple[dict[str, Any], dict[str, dict[str, sv.KMResult]]]:
+    """Every survival plan's numbers and its curves, both keyed by plan name."""
+    numbers, curves = {}, {}
+    for plan in plans:
+        numbers[plan["name"]], curves[plan["name"]] = run_survival_plan(
+            frame, plan, level=analysis["confidence_level"], at_risk_times=list(analysis["at_risk_times_months"]))
+    return numbers, curves
+
+
+def curve_record(km: sv.KMResult) -> dict[str, Any]:
+    """One Kaplan-Meier curve as a figure draws it: the steps with their log-log band and censorings,
+    numbers at risk, the median and both of its intervals (results/analysis/<study>.curves.json)."""
+    lower, upper = sv.loglog_band(km.table, km.level)
+    table = km.table
+    return {
+        "label": km.label, "n": km.n, "events": km.events, "level": km.level, "median": km.median,
+        "median_ci_spss": [km.spss.lower, km.spss.upper], "median_ci_loglog": list(km.median_ci_loglog),
+        "at_risk": [[float(t), int(n)] for t, n in km.at_risk.items()],
+        "steps": {"time": table["time"].astype(float).tolist(), "S": table["S"].astype(float).tolist(),
+                  "lower": [float(x) for x in lower], "upper": [float(x) for x in upper],
+                  "censored": table["censored"].astype(int).tolist()},
+    }
+
+
+def curves_document(numbers: dict[str, Any], curves: dict[str, dict[str, sv.KMResult]]) -> dict[str, Any]:
+    """Every plan's curves (in the plan's group order) and its log-rank p, for the Kaplan-Meier figures."""
+    return {name: {"logrank_p": numbers[name].get("logrank_p"),
+                   "curves": [{"key": key, **curve_record(km)} for key, km in by_key.items()]}
+            for name, by_key in curves.items()}

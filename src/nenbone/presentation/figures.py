@@ -1,8 +1,9 @@
 """Every figure of both studies, as pure functions: data frames / analysis results + style -> Figure.
 
-No file is read here and no statistic is estimated here: Kaplan-Meier curves, medians and log-rank
-tests come from `nenbone.analysis.survival`; matching results come in as the frames the `match`
-rule writes. Each `plot_*` function returns a matplotlib `Figure` built without pyplot (no global
+No file is read here and no statistic is estimated here: Kaplan-Meier curves (with their band,
+numbers at risk, medians and log-rank p) come from the analysis rules' curves documents, flow
+counts from the attrition documents of the derivation and match rules, matching results as the
+frames the `match` rule writes. Each `plot_*` function returns a matplotlib `Figure` built without pyplot (no global
 state); `save_figure` writes it as PNG (web) and PDF (print), byte-identical on every rerun.
 
 Nothing that could identify a patient is ever drawn: no IDs, no dates, no row-level labels; only
@@ -21,15 +22,12 @@ import numpy as np
 import pandas as pd
 
 from nenbone.errors import NenboneError
+from nenbone.formatting import MINUS, count_text, hr_text, interval_text, number_text, p_label
 from nenbone.presentation.style import FigureStyle, rc_params
 
-if TYPE_CHECKING:  # imported lazily at run time: matplotlib and lifelines are slow to import
+if TYPE_CHECKING:  # imported lazily at run time: matplotlib is slow to import
     from matplotlib.figure import Figure
 
-    from nenbone.analysis.survival import KMResult
-
-DASH = "\u2013"  # en dash for ranges
-MINUS = "\u2212"
 
 # PNG/PDF metadata that would otherwise carry the matplotlib version or the date of the run.
 PNG_METADATA: dict[str, Any] = {"Software": None}
@@ -90,34 +88,8 @@ def save_figure(fig: Figure, png_path: str | Path, pdf_path: str | Path, dpi: in
 
 
 def format_number(x: float | None, digits: int = 1) -> str:
-    """Fixed decimals, half away from zero; None/NaN -> 'NR' (not reached)."""
-    if x is None or not math.isfinite(float(x)):
-        return "NR"
-    from decimal import ROUND_HALF_UP, Decimal
-
-    q = Decimal(1).scaleb(-digits)
-    text = str(Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP))
-    return text.replace("-", MINUS)
-
-
-def format_p(p: float | None) -> str:
-    """'p = 0.03' / 'p < 0.001', with the digits the text prints (`nenbone.presentation.numbers.format_p`)."""
-    from nenbone.presentation.numbers import format_p as text_p
-
-    if p is None or not math.isfinite(float(p)):
-        return "p not available"
-    digits = text_p(float(p))
-    return f"p < {digits[1:]}" if digits.startswith("<") else f"p = {digits}"
-
-
-def format_hr(hr: float, lower: float, upper: float) -> str:
-    """'0.52 (0.31-0.88)' with an en dash."""
-    return f"{format_number(hr, 2)} ({format_number(lower, 2)}{DASH}{format_number(upper, 2)})"
-
-
-def count_text(n: int, min_cell_count: int = 0) -> str:
-    """A count as drawn; 0 < n < min_cell_count becomes '<k' (disclosure control, as in the tables)."""
-    return f"<{min_cell_count}" if 0 < n < min_cell_count else str(int(n))
+    """A number as figures draw it: fixed decimals, half up, 'NR' if not reached, a true minus sign."""
+    return number_text(x, digits, missing="NR", minus=MINUS)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -177,128 +149,85 @@ def drop_unknown(
 
 
 @dataclass(frozen=True)
+class KMCurve:
+    """One Kaplan-Meier curve as the analysis wrote it (results/analysis/<study>.curves.json): drawn, never recomputed."""
+
+    label: str
+    n: int
+    events: int
+    level: float
+    median: float | None
+    median_ci_spss: tuple[float | None, float | None]
+    median_ci_loglog: tuple[float | None, float | None]
+    at_risk: dict[float, int]
+    time: np.ndarray
+    S: np.ndarray
+    lower: np.ndarray  # pointwise log-log band (nenbone.analysis.survival.loglog_band)
+    upper: np.ndarray
+    censored: np.ndarray
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], label: str | None = None) -> KMCurve:
+        steps = record["steps"]
+        return cls(label=record["label"] if label is None else label, n=int(record["n"]), events=int(record["events"]),
+                   level=float(record["level"]), median=record["median"],
+                   median_ci_spss=tuple(record["median_ci_spss"]), median_ci_loglog=tuple(record["median_ci_loglog"]),
+                   at_risk={float(t): int(n) for t, n in record["at_risk"]},
+                   time=np.asarray(steps["time"], dtype=float), S=np.asarray(steps["S"], dtype=float),
+                   lower=np.asarray(steps["lower"], dtype=float), upper=np.asarray(steps["upper"], dtype=float),
+                   censored=np.asarray(steps["censored"], dtype=int))
+
+
+@dataclass(frozen=True)
 class KMInput:
     """The curves of one KM figure and, with two or more groups, their log-rank p."""
 
-    curves: list[KMResult]
+    curves: list[KMCurve]
     logrank_p: float | None = None
     row_labels: tuple[str, ...] = ()  # short names for the at-risk rows (group levels); "" for a single curve
 
 
-def km_curves(
-    frame: pd.DataFrame,
-    time_col: str,
-    event_col: str,
-    *,
-    groups: Sequence[tuple[Any, str]] | None = None,
-    group_col: str | None = None,
-    label: str = "All patients",
-    level: float = 0.95,
-    at_risk_times: Sequence[float] = (),
-    id_col: str | None = "patient_id",
-) -> KMInput:
-    """KM per group (in the given order) plus the log-rank test, by `nenbone.analysis.survival`.
-
-    A missing time or event is an error naming the patients: the caller selects the rows first.
-    """
-    from nenbone.analysis.survival import kaplan_meier, logrank
-
-    what = f"Kaplan-Meier figure ({time_col})"
-    _require_columns(frame, [time_col, event_col] + ([group_col] if group_col else []), what)
-    missing = (frame[time_col].isna() | frame[event_col].isna()).to_numpy()
-    if missing.any():
-        raise FigureInputError(
-            f"{what}: '{time_col}' or '{event_col}' missing for patient(s) {', '.join(_ids(frame, missing, id_col))}"
-        )
-    if group_col is None:
-        curves = [kaplan_meier(frame[time_col], frame[event_col], level=level, label=label,
-                               at_risk_times=at_risk_times)]
-        return KMInput(curves, row_labels=("",))
-    if not groups:
-        raise FigureInputError(f"{what}: group_col '{group_col}' given without the groups to draw")
-    unknown = sorted(set(frame[group_col].dropna().astype(str)) - {str(v) for v, _ in groups})
-    if unknown or frame[group_col].isna().any():
-        raise FigureInputError(
-            f"{what}: '{group_col}' has values outside {[v for v, _ in groups]}: {unknown or 'missing'}"
-        )
-    curves = []
-    for value, name in groups:
-        sub = frame.loc[(frame[group_col] == value).to_numpy(dtype=bool)]
-        if sub.empty:
-            raise FigureInputError(f"{what}: no patient in group {group_col} == {value!r}")
-        curves.append(kaplan_meier(sub[time_col], sub[event_col], level=level, label=name, at_risk_times=at_risk_times))
-    test = logrank(frame[time_col], frame[event_col], frame[group_col].astype(str)) if len(groups) > 1 else None
-    return KMInput(curves, test.p if test is not None else None, tuple(str(v) for v, _ in groups))
-
-
-def km_from_plan(
-    frame: pd.DataFrame,
-    plan: Mapping[str, Any],
-    *,
-    level: float,
-    at_risk_times: Sequence[float],
-    display: Mapping[str, str] | None = None,
-) -> tuple[KMInput, dict[str, Any]]:
-    """The curves of a survival plan exactly as the analysis computes them (`run_survival_plan`), relabelled.
-
-    `display` maps a group level (or "all") to the text drawn for it. Returns the figure input and the
-    plan's plain numbers (n excluded for missing values, medians, log-rank) for the log.
-    """
-    from dataclasses import replace
-
-    from nenbone.analysis.plans import run_survival_plan
-
-    numbers, curves = run_survival_plan(frame, dict(plan), level, list(at_risk_times))
+def km_input(plan_curves: Mapping[str, Any], display: Mapping[str, str] | None = None) -> KMInput:
+    """A survival plan's curves from the analysis' curves document, relabelled by `display` (level or "all")."""
     display = dict(display or {})
-    drawn = [replace(km, label=display.get(key, km.label)) for key, km in curves.items()]
-    rows = tuple("" if key == "all" else str(key) for key in curves)
-    return KMInput(drawn, numbers.get("logrank_p"), rows), numbers
+    records = list(plan_curves["curves"])
+    if not records:
+        raise FigureInputError("Kaplan-Meier figure: the plan has no curves")
+    curves = [KMCurve.from_record(r, display.get(str(r["key"]))) for r in records]
+    rows = tuple("" if r["key"] == "all" else str(r["key"]) for r in records)
+    return KMInput(curves, plan_curves.get("logrank_p"), rows)
 
 
-def step_coordinates(result: KMResult) -> tuple[np.ndarray, np.ndarray]:
+def step_coordinates(curve: KMCurve) -> tuple[np.ndarray, np.ndarray]:
     """Points of the step function (drawn 'steps-post'): (0, 1) then (t_j, S(t_j)) at every observed time."""
-    table = result.table
-    x = np.concatenate([[0.0], table["time"].to_numpy(dtype=float)])
-    y = np.concatenate([[1.0], table["S"].to_numpy(dtype=float)])
-    return x, y
+    return np.concatenate([[0.0], curve.time]), np.concatenate([[1.0], curve.S])
 
 
-def loglog_band(result: KMResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Pointwise log(-log) band, S^exp(+-z sqrt(V)/log S) (lifelines' exponential Greenwood); 1 where S = 1."""
-    from scipy.stats import norm
-
-    table = result.table
-    z = float(norm.ppf((1 + result.level) / 2))
-    s = table["S"].to_numpy(dtype=float)
-    v = table["variance_sum"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_s = np.log(s)
-        half = z * np.sqrt(v) / log_s
-        lower = np.where(s >= 1.0, 1.0, s ** np.exp(-half))
-        upper = np.where(s >= 1.0, 1.0, s ** np.exp(half))
-    x = np.concatenate([[0.0], table["time"].to_numpy(dtype=float)])
-    return x, np.concatenate([[1.0], lower]), np.concatenate([[1.0], upper])
+def band_coordinates(curve: KMCurve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The analysis' pointwise log-log band as steps from (0, 1)."""
+    return (np.concatenate([[0.0], curve.time]), np.concatenate([[1.0], curve.lower]),
+            np.concatenate([[1.0], curve.upper]))
 
 
-def median_text(result: KMResult, median_ci: str, unit: str) -> str:
+def median_text(result: KMCurve, median_ci: str, unit: str) -> str:
     """'31.0 months (95% CI 24.1-37.9)'; 'not reached' when S never gets to 0.5."""
     if result.median is None:
         return "median not reached"
     if median_ci == "spss":
-        lo, hi = result.spss.lower, result.spss.upper
+        lo, hi = result.median_ci_spss
     elif median_ci == "loglog":
         lo, hi = result.median_ci_loglog
     else:
         raise FigureInputError(f"median_ci must be 'spss' or 'loglog', got {median_ci!r}")
-    ci = f"{round(result.level * 100):d}% CI {format_number(lo)}{DASH}{format_number(hi)}"
+    ci = f"{round(result.level * 100):d}% CI {interval_text(lo, hi, missing='NR', minus=MINUS)}"
     if lo is None and hi is None and median_ci == "spss":
         ci = f"{round(result.level * 100):d}% CI not estimable"
     return f"median {format_number(result.median)} {unit} ({ci})"
 
 
-def _axis_end(results: Sequence[KMResult], at_risk_times: Sequence[float]) -> float:
+def _axis_end(results: Sequence[KMCurve], at_risk_times: Sequence[float]) -> float:
     """x axis end: the first at-risk time at or beyond the last follow-up, else the last at-risk time."""
-    last = max(float(r.table["time"].max()) for r in results)
+    last = max(float(r.time.max()) for r in results)
     times = sorted(float(t) for t in at_risk_times)
     if not times:
         return last
@@ -343,11 +272,11 @@ def plot_km(
             color = style.color(i)
             x, y = step_coordinates(res)
             if show_ci:
-                bx, lo, hi = loglog_band(res)
+                bx, lo, hi = band_coordinates(res)
                 ax.fill_between(bx, lo, hi, step="post", color=color, alpha=0.15, linewidth=0, gid=GID_CI)
             ax.step(x, y, where="post", color=color, linewidth=style.line_width, gid=GID_CURVE, label=res.label)
-            cens = res.table.loc[res.table["censored"] > 0]
-            ax.plot(cens["time"].to_numpy(float), cens["S"].to_numpy(float), linestyle="none", marker="|",
+            cens = res.censored > 0
+            ax.plot(res.time[cens], res.S[cens], linestyle="none", marker="|",
                     markersize=4, markeredgewidth=0.8, color=color, gid=GID_CENSOR)
             if res.median is not None:
                 ax.plot([0, res.median, res.median], [0.5, 0.5, 0], linestyle=(0, (3, 2)), linewidth=0.8,
@@ -357,7 +286,7 @@ def plot_km(
             labels.append(f"{who}\n{median_text(res, median_ci, time_unit)}")
         if km.logrank_p is not None:
             handles.append(Line2D([], [], linestyle="none"))
-            labels.append(f"Log-rank {format_p(km.logrank_p)}")
+            labels.append(f"Log-rank {p_label(km.logrank_p)}")
         fig.legend(handles, labels, loc="outside upper left", frameon=False, borderaxespad=0.2,
                    handlelength=1.6, handletextpad=0.5, labelspacing=0.35, fontsize=style.small_font_size)
         ax.set_xlim(0, x_end)
@@ -375,7 +304,7 @@ def plot_km(
 
 
 def _draw_at_risk(
-    tab: Any, curves: Sequence[KMResult], row_labels: Sequence[str], times: Sequence[float], style: FigureStyle,
+    tab: Any, curves: Sequence[KMCurve], row_labels: Sequence[str], times: Sequence[float], style: FigureStyle,
     min_cell_count: int = 0,
 ) -> None:
     """Numbers at risk: one row per curve (colour-keyed label), a column per at-risk time."""
@@ -466,148 +395,74 @@ def _exclusion_text(exclusions: Sequence[tuple[str, int]], width: int = 40) -> s
     return "\n".join(lines)
 
 
-def christie_flow(
-    n_screened: int, exclusions: Sequence[tuple[str, int]], n_eligible: int, n_bm: int,
-    bm_label: str = "With bone metastases (BMs)",
-) -> FlowDiagram:
-    """Study A: screened -> eligible (exclusions aside, by reason) -> with BMs (without BMs aside)."""
-    if not 0 <= n_bm <= n_eligible <= n_screened or n_screened - n_eligible != sum(n for _, n in exclusions):
-        raise FigureInputError(
-            f"Study A flow: counts do not add up: screened {n_screened}, excluded "
-            f"{sum(n for _, n in exclusions)}, eligible {n_eligible}, with BMs {n_bm}"
-        )
-    pct = 100.0 * n_bm / n_eligible if n_eligible else float("nan")
-    x, side = 0.25, 0.33
-    boxes = [
-        FlowBox("screened", f"Patients with NEN screened\n{_count(n_screened)}", x, 0),
-        FlowBox("excluded", _exclusion_text(exclusions), side, 1.0, side=True),
-        FlowBox("eligible", f"Eligible patients\n{_count(n_eligible)}", x, 2.0),
-        FlowBox("no_bm", f"Without BMs\n{_count(n_eligible - n_bm)}", side, 2.9, side=True),
-        FlowBox("bm", f"{bm_label}\n{_count(n_bm)} ({format_number(pct)}% of eligible)", x, 3.8),
-    ]
-    arrows = [("screened", "eligible"), ("screened", "excluded"), ("eligible", "bm"), ("eligible", "no_bm")]
-    return FlowDiagram(boxes, arrows, trunk={"excluded": x, "no_bm": x})
+def _checked_attrition(attrition: Mapping[str, Any]) -> None:
+    """Each stage equals the previous one less its exclusions; the groups split the last stage."""
+    stages, groups = attrition["stages"], attrition["groups"]
+    problems = []
+    if not stages:
+        problems.append("no stages")
+    for prev, stage in zip(stages, stages[1:]):
+        out = sum(int(e["n"]) for e in stage["excluded"])
+        if int(prev["n"]) - out != int(stage["n"]):
+            problems.append(f"'{prev['label']}' ({prev['n']}) less {out} excluded is not '{stage['label']}' ({stage['n']})")
+    if groups and stages and sum(int(g["n"]) for g in groups) != int(stages[-1]["n"]):
+        problems.append(f"the groups ({sum(int(g['n']) for g in groups)}) do not add up to '{stages[-1]['label']}' "
+                        f"({stages[-1]['n']})")
+    if problems:
+        raise FigureInputError("flow diagram: the attrition counts do not add up: " + "; ".join(problems))
 
 
-@dataclass(frozen=True)
-class FlowGroup:
-    """A study group in a matching flow: all in the group, in the propensity model, matched."""
+def _match_lines(entry: Mapping[str, Any]) -> str:
+    lines = [f"Matched\n{_count(int(entry['n_matched']))}"]
+    if entry["n_unmatched"]:
+        lines.append(f"unmatched: {entry['n_unmatched']}")
+    for miss in entry["excluded_missing"]:
+        lines.append(f"missing {miss['variable']}: {miss['n']}")
+    return "\n".join(lines)
 
-    label: str
-    n: int
-    n_in_model: int
-    n_matched: int
 
+def flow_diagram(attrition: Mapping[str, Any], match_attrition: Mapping[str, Any] | None = None,
+                 group_labels: Mapping[str, str] | None = None) -> FlowDiagram:
+    """The flow diagram of any design: its stages down a trunk, each stage's exclusions (by reason) in
+    a side box, the last stage split into its groups, and, for a matched design, who was matched.
 
-def mayo_flow(
-    n_resections: int,
-    exclusions: Sequence[tuple[str, int]],
-    groups: Sequence[FlowGroup],
-    footer: str = "",
-) -> FlowDiagram:
-    """Study B: all hepatic resections (exclusions aside, by reason) -> each study group -> matched."""
+    `attrition` is results/derived/<study>.attrition.json; `match_attrition` the match rule's
+    results/matched/<study>_attrition.json. Nothing is counted here: the counts are checked to add up.
+    """
+    _checked_attrition(attrition)
+    labels = dict(group_labels or {})
+    stages, groups = attrition["stages"], attrition["groups"]
+    trunk_x, side_x = 0.5, 0.56
+    boxes = [FlowBox("stage0", f"{stages[0]['label']}\n{_count(int(stages[0]['n']))}", trunk_x, 0.0)]
+    arrows: list[tuple[str, str]] = []
+    trunk: dict[str, float] = {}
+    row = 0.0
+    for i, stage in enumerate(stages[1:], start=1):
+        excluded = [(e["reason"], int(e["n"])) for e in stage["excluded"] if int(e["n"])]
+        if excluded:
+            boxes.append(FlowBox(f"out{i}", _exclusion_text(excluded, width=26), side_x, row + 1.3, side=True))
+            arrows.append((f"stage{i - 1}", f"out{i}"))
+            trunk[f"out{i}"] = trunk_x
+            row += 2.6
+        else:
+            row += 1.5
+        boxes.append(FlowBox(f"stage{i}", f"{stage['label']}\n{_count(int(stage['n']))}", trunk_x, row))
+        arrows.append((f"stage{i - 1}", f"stage{i}"))
+    last = f"stage{len(stages) - 1}"
     k = len(groups)
-    if k == 0:
-        raise FigureInputError("Study B flow: no groups")
-    excluded = sum(n for _, n in exclusions)
-    if sum(g.n for g in groups) + excluded != n_resections:
-        raise FigureInputError(
-            f"Study B flow: groups ({sum(g.n for g in groups)}) + excluded ({excluded}) "
-            f"!= all resections ({n_resections})"
-        )
-    for g in groups:
-        if not 0 <= g.n_matched <= g.n_in_model <= g.n:
-            raise FigureInputError(
-                f"Study B flow: group '{g.label}': {g.n_matched} matched, {g.n_in_model} in the model, {g.n} in all"
-            )
-    xs = [(i + 0.5) / k for i in range(k)] if k > 1 else [0.5]
-    boxes = [
-        FlowBox("all", f"Hepatic resections for\nmetastatic NET\n{_count(n_resections)}", 0.5, 0.0),
-        FlowBox("out", _exclusion_text(exclusions, width=26), 0.56, 1.3, side=True),
-    ]
-    arrows: list[tuple[str, str]] = [("all", "out")]
-    group_row, matched_row = 2.9, 4.3
+    xs = [(i + 0.5) / k for i in range(k)]
+    matched = {m["group"]: m for m in (match_attrition or {}).get("groups", [])}
+    group_row = row + 1.6
     for i, (g, x) in enumerate(zip(groups, xs, strict=True)):
-        boxes.append(FlowBox(f"group{i}", f"{g.label}\n{_count(g.n)}", x, group_row))
-        arrows.append(("all", f"group{i}"))
-        lines = [f"Matched\n{_count(g.n_matched)}"]
-        if g.n_in_model - g.n_matched:
-            lines.append(f"unmatched: {g.n_in_model - g.n_matched}")
-        if g.n - g.n_in_model:
-            lines.append(f"missing covariate data: {g.n - g.n_in_model}")
-        boxes.append(FlowBox(f"matched{i}", "\n".join(lines), x, matched_row))
-        arrows.append((f"group{i}", f"matched{i}"))
-    return FlowDiagram(boxes, arrows, trunk={"out": 0.5}, footer=footer)
-
-
-def christie_flow_counts(
-    validated: pd.DataFrame, derived: pd.DataFrame, settings: Mapping[str, Any]
-) -> tuple[int, list[tuple[str, int]], int, int]:
-    """(screened, [(reason, n excluded)], eligible, with BMs), by the derivation's own eligibility rule.
-
-    Reasons in the derivation's order: NEN diagnosed outside the study period, then each excluded
-    primary/grade combination within it. The eligible count must equal the derived table's rows.
-    """
-    from nenbone.derive.christie import is_eligible, primary_group
-
-    groups = primary_group(validated["primary_site"], settings["derivation"]["primary_group"], validated["patient_id"])
-    eligibility = dict(settings["eligibility"])
-    eligible = is_eligible(validated, groups, eligibility).to_numpy(dtype=bool)
-    in_period = is_eligible(validated, groups, {**eligibility, "exclude": []}).to_numpy(dtype=bool)
-    if int(eligible.sum()) != len(derived):
-        raise FigureInputError(
-            f"Study A flow: the eligibility rule gives {int(eligible.sum())} eligible patients but the derived table "
-            f"has {len(derived)} rows; rerun the derivation"
-        )
-    exclusions = [("diagnosed outside the study period", int((~in_period).sum()))]
-    for rule in eligibility.get("exclude") or []:
-        one = is_eligible(validated, groups, {**eligibility, "exclude": [rule]}).to_numpy(dtype=bool)
-        exclusions.append((f"G{rule['grade']} {rule['primary_group']} NEN", int((in_period & ~one).sum())))
-    _require_columns(derived, ["has_bm"], "Study A flow")
-    if derived["has_bm"].isna().any():
-        raise FigureInputError("Study A flow: 'has_bm' is missing for some patients")
-    return len(validated), exclusions, len(derived), int(derived["has_bm"].astype(bool).sum())
-
-
-def mayo_flow_counts(
-    validated: pd.DataFrame,
-    derived: pd.DataFrame,
-    scores: pd.DataFrame,
-    matched: pd.DataFrame,
-    settings: Mapping[str, Any],
-    group_labels: Mapping[str, str],
-) -> tuple[int, list[tuple[str, int]], list[FlowGroup]]:
-    """(all resections, [(reason, n excluded)], groups) by the derivation's own group rule.
-
-    Exclusions in the derivation's order: extrahepatic disease in neither group, then resection
-    outside the study period. Each group's size must equal its count in the derived table.
-    """
-    from nenbone.derive.mayo import assign_group
-
-    groups = {str(k): [int(c) for c in v] for k, v in settings["groups"].items()}
-    group = assign_group(validated["extrahepatic"], groups)
-    start, end = pd.Timestamp(settings["period"]["from"]), pd.Timestamp(settings["period"]["to"])
-    dates = validated["date_resection"]
-    in_period = ((dates >= start) & (dates <= end)).fillna(False).to_numpy(dtype=bool)
-    in_group = group.notna().to_numpy(dtype=bool)
-    exclusions = [("other extrahepatic disease", int((~in_group).sum())),
-                  ("outside the study period", int((in_group & ~in_period).sum()))]
-    treated, control = settings["matching"]["treated_group"], settings["matching"]["control_group"]
-    out = []
-    for name in (treated, control):
-        n_rule = int(((group == name).fillna(False).to_numpy(dtype=bool) & in_period).sum())
-        n_derived = int((derived["group"] == name).sum())
-        if n_rule != n_derived:
-            raise FigureInputError(
-                f"Study B flow: group {name}: {n_rule} by the group rule but {n_derived} in the derived table; "
-                "rerun the derivation"
-            )
-        out.append(FlowGroup(group_labels.get(name, name), n_derived, int((scores["group"] == name).sum()),
-                             int((matched["group"] == name).sum())))
-    others = sorted(set(derived["group"].dropna()) - {treated, control})
-    if others:
-        raise FigureInputError(f"Study B flow: derived groups other than {treated}/{control}: {others}")
-    return len(validated), exclusions, out
+        boxes.append(FlowBox(f"group{i}", f"{labels.get(g['label'], g['label'])}\n{_count(int(g['n']))}", x, group_row))
+        arrows.append((last, f"group{i}"))
+        if g["label"] in matched:
+            boxes.append(FlowBox(f"matched{i}", _match_lines(matched[g["label"]]), x, group_row + 1.4))
+            arrows.append((f"group{i}", f"matched{i}"))
+    footer = ""
+    if matched:
+        footer = f"Matched cohort: n = {sum(int(m['n_matched']) for m in matched.values())}"
+    return FlowDiagram(boxes, arrows, trunk=trunk, footer=footer)
 
 
 def plot_flow(diagram: FlowDiagram, style: FigureStyle, *, width: float | None = None) -> Figure:
@@ -1027,9 +882,9 @@ def plot_forest(
                  fontsize=style.small_font_size)
         txt.text(1.0, header, "p", ha="right", va="center", fontweight="bold", fontsize=style.small_font_size)
         for yi, (_, row) in zip(y_arr, data.iterrows(), strict=True):
-            txt.text(0.05, yi, format_hr(row["hr"], row["lower"], row["upper"]), ha="left", va="center",
+            txt.text(0.05, yi, hr_text(row["hr"], row["lower"], row["upper"], missing="NR", minus=MINUS), ha="left", va="center",
                      fontsize=style.small_font_size, gid="forest-text")
-            txt.text(1.0, yi, format_p(row["p"]).removeprefix("p = ").replace("p < ", "< "), ha="right",
+            txt.text(1.0, yi, p_label(row["p"]).removeprefix("p = ").replace("p < ", "< "), ha="right",
                      va="center", fontsize=style.small_font_size)
     return _finish(fig)
 

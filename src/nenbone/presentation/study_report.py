@@ -1,4 +1,5 @@
-"""A study's numbers and tables from its derived data and its analysis plan (config/analysis.yaml)."""
+"""A study's tables from its derived data, its analysis plan (config/analysis.yaml) and the numbers
+the analysis computed (`nenbone.analysis.summaries.study_numbers`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ from typing import Any
 import pandas as pd
 
 from nenbone.analysis import descriptive as ds
-from nenbone.analysis.plans import KM_CONVENTIONS, run_survival_plan, select_rows
-from nenbone.analysis.summaries import summarise
+from nenbone.analysis.plans import KM_CONVENTIONS, select_rows
 from nenbone.presentation.tables import TableSettings, describe, survival_table
 
 
@@ -38,24 +38,12 @@ def descriptive_tables(frame: pd.DataFrame, specs: dict[str, dict], settings: Ta
     return out
 
 
-def survival_results(frame: pd.DataFrame, plans: list[dict], analysis: dict) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Every survival plan's numbers (keyed by plan name) and its curves (for figures)."""
-    numbers, curves = {}, {}
-    for plan in plans:
-        numbers[plan["name"]], curves[plan["name"]] = run_survival_plan(
-            frame, plan, level=analysis["confidence_level"], at_risk_times=list(analysis["at_risk_times_months"]))
-    return numbers, curves
-
-
-def study_report(frame: pd.DataFrame, plan: dict, number_blocks: list[dict], analysis: dict,
-                 settings: TableSettings, survival_frame: pd.DataFrame | None = None) -> StudyReport:
-    """Numbers (summary blocks + survival) and tables (descriptive + survival) of one study."""
-    report = StudyReport()
-    report.numbers.update(summarise(frame, number_blocks))
-    surv_numbers, _ = survival_results(frame if survival_frame is None else survival_frame, plan.get("survival", []), analysis)
-    report.numbers.update(surv_numbers)
+def study_report(frame: pd.DataFrame, plan: dict, numbers: dict[str, Any], settings: TableSettings) -> StudyReport:
+    """Tables (descriptive + survival) of one study beside its numbers and their conventions."""
+    report = StudyReport(numbers=dict(numbers))
     report.numbers["conventions"] = conventions(settings)
     report.tables.update(descriptive_tables(frame, plan.get("tables", {}), settings))
-    if surv_numbers:
-        report.tables["survival"] = survival_table(list(surv_numbers.values()))
+    surv = [numbers[p["name"]] for p in plan.get("survival", [])]
+    if surv:
+        report.tables["survival"] = survival_table(surv)
     return report

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from nenbone.analysis import descriptive as ds
+from nenbone.formatting import interval_text, number_text, p_text
 
 SUPPRESSED = "<{k}"
 
@@ -47,14 +48,7 @@ def median_iqr_cell(values: pd.Series) -> str:
 
 
 def _num(x: float) -> str:
-    return str(ds.round_half_up(x, 1)).removesuffix(".0") if float(x).is_integer() else str(ds.round_half_up(x, 1))
-
-
-def _p_text(p: float | None) -> str:
-    """A p-value as the text prints it (numbers.format_p); empty where there is none."""
-    from nenbone.presentation.numbers import format_p
-
-    return "" if p is None or not np.isfinite(p) else format_p(float(p))
+    return number_text(x, 1).removesuffix(".0") if float(x).is_integer() else number_text(x, 1)
 
 
 def _as_bool(s: pd.Series) -> pd.Series:
@@ -72,7 +66,7 @@ def _chi2_test(table: np.ndarray, settings: TableSettings) -> ds.TestResult | No
 
 def _row(label: str, cells: list[str], test: ds.TestResult | None, level: str = "") -> dict[str, Any]:
     return {"label": label, "level": level, "cells": cells,
-            "p": _p_text(test.p) if test else "", "test": test.test if test else ""}
+            "p": p_text(test.p) if test else "", "test": test.test if test else ""}
 
 
 def continuous_rows(frame: pd.DataFrame, spec: dict, groups: list[tuple[str, pd.Series]], settings: TableSettings) -> list[dict]:
@@ -159,13 +153,6 @@ def write_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path) 
     Path(md_path).write_text(to_markdown(table), encoding="utf-8")
 
 
-def _ci_text(lower: float | None, upper: float | None) -> str:
-    if lower is None and upper is None:
-        return "-"
-    fmt = lambda x: "not reached" if x is None else str(ds.round_half_up(x, 1))  # noqa: E731
-    return f"{fmt(lower)}–{fmt(upper)}"
-
-
 def survival_table(results: list[dict[str, Any]]) -> pd.DataFrame:
     """One line per Kaplan-Meier curve: n, events, median with both CIs, and the log-rank p."""
     rows = []
@@ -180,10 +167,10 @@ def survival_table(results: list[dict[str, Any]]) -> pd.DataFrame:
                 "Group": km.get("group_label", key),
                 "n": str(km["n"]),
                 "Events": str(km["events"]),
-                "Median, months": "not reached" if median is None else str(ds.round_half_up(median, 1)),
-                "95% CI (log-log)": _ci_text(km["ci_loglog_lower"], km["ci_loglog_upper"]),
-                "95% CI (SPSS, ±1.96 SE)": _ci_text(km["ci_spss_lower"], km["ci_spss_upper"]),
-                "Log-rank p": _p_text(res.get("logrank_p")) if i == 0 else "",
+                "Median, months": number_text(median, 1),
+                "95% CI (log-log)": interval_text(km["ci_loglog_lower"], km["ci_loglog_upper"]),
+                "95% CI (SPSS, ±1.96 SE)": interval_text(km["ci_spss_lower"], km["ci_spss_upper"]),
+                "Log-rank p": p_text(res.get("logrank_p")) if i == 0 else "",
             })
     table = pd.DataFrame(rows)
     if (table["Group"] == "").all():
