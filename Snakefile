@@ -59,9 +59,9 @@ include: "rules/report.smk"
 rule all:
     default_target: True
     input:
-        "results/reproduction/checks.csv",
-        "results/supplement/supplement.html",
-        "results/supplement/supplement.pdf",
+        rules.reproduction_check.output.csv,
+        rules.render_supplement.output.html,
+        rules.render_supplement.output.pdf,
         FIGURE_FILES,
 
 

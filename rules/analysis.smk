@@ -43,6 +43,7 @@ rule analyse_christie:
     output:
         numbers="results/analysis/{study}.json",
         curves="results/analysis/{study}.curves.json",
+        management="results/analysis/{study}_management.csv",
         tables=table_reports("christie"),
         markdown=[
             f"{TABLE_DIR}/{{study}}_{t}.md" for t in DESIGN_TABLES["christie"]
@@ -60,11 +61,19 @@ rule analyse_christie:
         mem_mb=2000,
         runtime=15,
     params:
+        label=lambda w: study_label(w.study),
         plan=config["plans"]["christie"],
         numbers=config["numbers"]["christie"],
         analysis=config["analysis"],
         disclosure=config["disclosure"],
         table_names=DESIGN_TABLES["christie"],
+        management=lambda w: {
+            "where": {"has_bm": True},
+            "items": config["figure_specs"]["management_items"],
+            "denominator_column": config["figure_specs"]["symptom_denominator_column"][
+                study_settings(w.study)["derivation"]["symptom_percent_denominator"]
+            ],
+        },
     script:
         "../scripts/analyse_christie.py"
 
@@ -126,6 +135,7 @@ rule analyse_mayo:
         mem_mb=2000,
         runtime=30,
     params:
+        label=lambda w: study_label(w.study),
         plan=config["plans"]["mayo"],
         numbers=config["numbers"]["mayo"],
         analysis=config["analysis"],

@@ -40,11 +40,26 @@ def figure_report(name, caption, subcategory, label=None):
     return out
 
 
+def km_plan(wildcards):
+    """The figure's survival plan from config/analysis.yaml (for its caption); a missing plan is a config error."""
+    design, spec = design_of(wildcards.study), km_spec(wildcards)
+    plans = config.get("plans", {}).get(design, {}).get("survival", [])
+    found = [p for p in plans if p["name"] == spec["plan"]]
+    if len(found) != 1:
+        raise WorkflowError(
+            f"figure '{wildcards.figure}': config plans.{design}.survival has "
+            f"{len(found)} plan(s) named '{spec['plan']}' (need exactly one)"
+        )
+    return found[0]
+
+
 def flow_inputs(wildcards):
     """The study's attrition (derivation) and, for a design that matches, the match rule's attrition."""
-    files = {"attrition": f"results/derived/{wildcards.study}.attrition.json"}
+    files = {"attrition": rules.derive.output.attrition.format(study=wildcards.study)}
     if design_of(wildcards.study) in MATCHED_DESIGNS:
-        files["match_attrition"] = f"results/matched/{wildcards.study}_attrition.json"
+        files["match_attrition"] = rules.match.output.attrition.format(
+            study=wildcards.study
+        )
     return files
 
 
@@ -80,7 +95,11 @@ rule figure_km:
         mem_mb=1000,
         runtime=5,
     params:
+        label=lambda w: study_label(w.study),
         spec=km_spec,
+        design=lambda w: design_of(w.study),
+        plan=km_plan,
+        level=config["analysis"]["confidence_level"],
         at_risk_times=config["analysis"]["at_risk_times_months"],
         min_cell_count=config["disclosure"]["min_cell_count"],
         style=config["figures"],
@@ -105,6 +124,9 @@ rule figure_flow:
         mem_mb=1000,
         runtime=5,
     params:
+        label=lambda w: study_label(w.study),
+        design=lambda w: design_of(w.study),
+        matching=lambda w: study_settings(w.study).get("matching", {}),
         group_labels=group_labels,
         style=config["figures"],
     script:
@@ -114,7 +136,7 @@ rule figure_flow:
 rule figure_management:
     """Christie design: symptoms and management of BMs, n and % with the denominator on the figure."""
     input:
-        derived=rules.derive.output.table,
+        counts=rules.analyse_christie.output.management,
     output:
         **figure_report(
             "{study}_management",
@@ -134,16 +156,12 @@ rule figure_management:
         mem_mb=1000,
         runtime=5,
     params:
-        bar_items=FIGURE_SPECS["management_items"],
-        denominator_column=lambda w: FIGURE_SPECS["symptom_denominator_column"][
-            study_settings(w.study)["derivation"]["symptom_percent_denominator"]
-        ],
+        label=lambda w: study_label(w.study),
+        min_cell_count=config["disclosure"]["min_cell_count"],
+        style=config["figures"],
         denominator=lambda w: study_settings(w.study)["derivation"][
             "symptom_percent_denominator"
         ],
-        where={"has_bm": True},
-        min_cell_count=config["disclosure"]["min_cell_count"],
-        style=config["figures"],
     script:
         "../scripts/figure_management.py"
 
@@ -171,6 +189,7 @@ rule figure_ps_distribution:
         mem_mb=1000,
         runtime=5,
     params:
+        label=lambda w: study_label(w.study),
         matching=matching_settings,
         group_labels=group_labels,
         style=config["figures"],
@@ -200,6 +219,7 @@ rule figure_love:
         mem_mb=1000,
         runtime=5,
     params:
+        label=lambda w: study_label(w.study),
         threshold=0.1,
         matching=matching_settings,
         style=config["figures"],
@@ -228,6 +248,7 @@ rule figure_forest:
         mem_mb=1000,
         runtime=5,
     params:
+        label=lambda w: study_label(w.study),
         matching=matching_settings,
         sections={
             "sensitivity": "Sensitivity analyses",

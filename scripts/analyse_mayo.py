@@ -11,7 +11,7 @@ def main(smk, log):
 
     from nenbone.analysis import effects
     from nenbone.analysis.plans import curves_document
-    from nenbone.analysis.summaries import study_numbers
+    from nenbone.analysis.summaries import descriptive_tables, study_numbers
     from nenbone.io.files import write_json
     from nenbone.presentation.mayo_report import matched_tables
     from nenbone.presentation.numbers import to_plain
@@ -29,7 +29,8 @@ def main(smk, log):
     numbers, curves = study_numbers(cohort, p.plan, p.numbers, p.analysis)
     comparison = effects.matched_comparison(derived, cohort, summary, validation["n_rows"], p.plan, p.analysis,
                                             p.matching, p.sensitivity, pd.read_parquet(smk.input.scores))
-    report = study_report(cohort, p.plan, numbers, settings)
+    descriptions = descriptive_tables(cohort, p.plan.get("tables", {}), settings.chi_square_correction)
+    report = study_report(p.plan, numbers, descriptions, settings)
     for key, value in comparison["numbers"].items():
         if isinstance(value, dict) and isinstance(report.numbers.get(key), dict):
             report.numbers[key].update(value)

@@ -6,10 +6,9 @@ from nenbone.runner import run_rule
 def main(smk, log):
     import pandas as pd
 
-    from nenbone.analysis.matching import balance_table, match, match_attrition
+    from nenbone.analysis.matching import balance_table, match, match_attrition, matching_summary
     from nenbone.codebook import load_codebook
     from nenbone.io.files import write_json, write_parquet
-    from nenbone.presentation.matching_report import matching_summary
 
     derived = pd.read_parquet(smk.input.derived)
     settings = dict(smk.params.matching)

@@ -3,12 +3,12 @@
 import pandas as pd
 import pytest
 
-from nenbone.analysis.plans import run_survival_plan, select_rows
+from nenbone.analysis.plans import SelectionError, run_survival_plan, select_rows
 from nenbone.analysis.summaries import summarise
 from nenbone.errors import ConfigError
 
 FRAME = pd.DataFrame({
-    "has_bm": pd.array([True, True, True, True, False, None], dtype="boolean"),
+    "has_bm": pd.array([True, True, True, True, False, False], dtype="boolean"),
     "flag": pd.array([True, False, None, True, None, None], dtype="boolean"),
     "site": ["a", "b", "a", "a", "b", "a"],
     "age": [40.0, 50.0, 60.0, 70.0, 30.0, 20.0],
@@ -34,10 +34,22 @@ def test_grouped_flags_nest_under_group_keys():
     assert tree["k"]["x"]["n"] == 1 and tree["k"]["y"]["n"] == 1 and tree["k"]["y"]["denominator_n"] == 1
 
 
-def test_where_never_matches_missing_and_names_unknown_columns():
-    assert list(select_rows(FRAME, {"has_bm": False}, "t").index) == [4]
-    with pytest.raises(ConfigError, match="column 'nope'"):
+def test_where_refuses_a_missing_value_and_names_unknown_columns():
+    assert list(select_rows(FRAME, {"has_bm": False}, "t").index) == [4, 5]
+    with pytest.raises(ConfigError, match="column\\(s\\) 'nope'"):
         select_rows(FRAME, {"nope": 1}, "t")
+    # missing is an error naming the patients, never a silent 'no' ...
+    with pytest.raises(SelectionError, match="'flag' is missing for patient\\(s\\) 2, 4, 5"):
+        select_rows(FRAME, {"flag": True}, "t")
+
+
+def test_select_rows_checks_missing_only_within_earlier_filters():
+    frame = pd.DataFrame({"patient_id": ["a", "b", "c"], "has_bm": [True, True, False],
+                          "with_other": pd.array([False, True, pd.NA], dtype="boolean")})
+    out = select_rows(frame, {"has_bm": True, "with_other": False}, "t")
+    assert out["patient_id"].tolist() == ["a"]
+    with pytest.raises(SelectionError, match="patient\\(s\\) c;"):
+        select_rows(frame, {"with_other": False}, "t")
 
 
 def test_survival_plan_counts_exclusions_and_computes_km_by_hand():

@@ -282,3 +282,108 @@ def welch_t(x: Any, y: Any) -> TestResult:
 def student_t(x: Any, y: Any) -> TestResult:
     """Student's pooled-variance t test."""
     return t_test(x, y, equal_var=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Descriptive tables: the counts, medians and tests of every row (formatted by presentation.tables)
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell's numbers: a count of a denominator, or the median and IQR of the known values."""
+
+    kind: str  # "count", "median_iqr" or "blank"
+    n: int = 0
+    d: int = 0
+    summary: MedianIQR | None = None
+
+
+@dataclass(frozen=True)
+class DescribedRow:
+    label: str
+    level: str
+    cells: list[Cell]
+    test: TestResult | None
+
+
+@dataclass(frozen=True)
+class Description:
+    """A descriptive table's numbers: the groups (name, n) and one row per row spec (and per level)."""
+
+    groups: list[tuple[str, int]]
+    rows: list[DescribedRow]
+    grouped: bool
+
+
+def _chi2_test(table: np.ndarray, correction: bool) -> TestResult | None:
+    keep = table[:, table.sum(axis=0) > 0]
+    keep = keep[keep.sum(axis=1) > 0]
+    if keep.shape[0] < 2 or keep.shape[1] < 2:
+        return None
+    return pearson_chi2(keep, correction=correction and keep.shape == (2, 2))
+
+
+def _continuous_rows(frame: Any, spec: dict, groups: list, correction: bool) -> list[DescribedRow]:
+    var = spec["variable"]
+    cells = [Cell("median_iqr", summary=median_iqr(frame.loc[mask, var].dropna().astype(float).to_numpy()))
+             for _, mask in groups]
+    test = None
+    if len(groups) == 2:
+        a, b = (frame.loc[m, var].dropna().astype(float) for _, m in groups)
+        if len(a) and len(b):
+            test = mann_whitney(a.to_numpy(), b.to_numpy())
+    return [DescribedRow(f"{spec['label']}, median (IQR)", "", cells, test)]
+
+
+def _binary_rows(frame: Any, spec: dict, groups: list, correction: bool) -> list[DescribedRow]:
+    import pandas as pd
+
+    var = spec["variable"]
+    denom = (frame[spec["denominator"]].astype("boolean").fillna(False) if spec.get("denominator")
+             else pd.Series(True, index=frame.index))
+    values = frame[var].astype("boolean")
+    counts, cells = [], []
+    for _, mask in groups:
+        known = mask & denom & values.notna()
+        n = int((values[known] == True).sum())  # noqa: E712
+        d = int(known.sum())
+        counts.append((n, d - n))
+        cells.append(Cell("count", n, d))
+    test = _chi2_test(np.array(counts).T, correction) if len(groups) >= 2 else None
+    return [DescribedRow(spec["label"] + ", n (%)", "", cells, test)]
+
+
+def _categorical_rows(frame: Any, spec: dict, groups: list, correction: bool) -> list[DescribedRow]:
+    var = spec["variable"]
+    values = frame[var].astype("string")
+    levels = [str(x) for x in spec.get("levels") or sorted(values.dropna().unique())]
+    table = np.array([[int(((values == lev) & mask).sum()) for _, mask in groups] for lev in levels])
+    totals = [int((values.notna() & mask).sum()) for _, mask in groups]
+    test = _chi2_test(table, correction) if len(groups) >= 2 else None
+    rows = [DescribedRow(spec["label"] + ", n (%)", "", [Cell("blank")] * len(groups), test)]
+    labels = spec.get("level_labels") or {}
+    for lev, counts in zip(levels, table):
+        rows.append(DescribedRow("", labels.get(lev, lev), [Cell("count", int(n), d) for n, d in zip(counts, totals)],
+                                 None))
+    return rows
+
+
+ROW_KINDS = {"continuous": _continuous_rows, "binary": _binary_rows, "categorical": _categorical_rows}
+
+
+def describe(frame: Any, rows: list[dict], chi_square_correction: bool = False, group: str | None = None,
+             group_labels: dict[str, str] | None = None) -> Description:
+    """The numbers of a descriptive table: per row spec (and level) a cell per group, and the test between groups."""
+    import pandas as pd
+
+    if group is None:
+        groups = [("All", pd.Series(True, index=frame.index))]
+    else:
+        labels = group_labels or {}
+        keys = list(labels) if labels else sorted(frame[group].dropna().astype(str).unique())
+        groups = [(labels.get(k, k), (frame[group].astype("string") == k).fillna(False).astype(bool)) for k in keys]
+    out: list[DescribedRow] = []
+    for spec in rows:
+        out.extend(ROW_KINDS[spec["kind"]](frame, spec, groups, chi_square_correction))
+    return Description([(name, int(mask.sum())) for name, mask in groups], out, group is not None)

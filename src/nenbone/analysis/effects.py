@@ -1,7 +1,8 @@
-"""Study B's effect estimates: Cox models of the matched cohort and the sensitivity analyses.
+"""Effect estimates of a matched design (mayo): Cox models of the matched cohort, the PH test, the 2x2
+tests and the sensitivity analyses.
 
 Every estimate is a plain dict {analysis, label, hr, lower, upper, p, n, events, method}, the rows of
-results/analysis/mayo_effects.csv (and of the forest plot).
+results/analysis/<study>_effects.csv (and of the forest plot).
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ class PropensityFit:
     """A fitted propensity model and the scores of every patient in it."""
 
     covariates: tuple[str, ...]
-    params: pd.Series  # by design column ("const", "age_years", "sex[male]", ...)
+    params: pd.Series  # by design column ("const", "age_years", "sex[T.male]", ...)
     scores: pd.DataFrame  # patient_id, treated (bool), ps, logit; in input order
     converged: bool = True
 
@@ -88,6 +88,19 @@ def _is_categorical(s: pd.Series) -> bool:
     return isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s)
 
 
+def dummy_term(name: str, level: Any) -> str:
+    """The name of a treatment-coded dummy column, as formulaic/patsy and the Cox model name it: 'sex[T.male]'."""
+    return f"{name}[T.{level}]"
+
+
+def treatment_dummies(values: pd.Series, name: str, reference: Any = None) -> dict[str, pd.Series]:
+    """0/1 columns, one per level but the reference (default the first level, sorted as text), named by `dummy_term`."""
+    text = values.astype(str)
+    levels = sorted(values.dropna().astype(str).unique())
+    ref = levels[0] if reference is None else str(reference)
+    return {dummy_term(name, level): (text == level).astype(float) for level in levels if level != ref}
+
+
 def design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
     """Model matrix: intercept, numeric covariates as they are, categorical ones as dummies (first level = reference)."""
     missing = [c for c in covariates if c not in frame.columns]
@@ -103,9 +116,7 @@ def design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFram
                     f"propensity model: covariate '{name}' has a single value ({levels}) among the patients "
                     "to be matched; it cannot enter the model - remove it from mayo.matching.covariates"
                 )
-            text = s.astype(str)
-            for level in levels[1:]:
-                cols[f"{name}[{level}]"] = (text == level).astype(float)
+            cols.update(treatment_dummies(s, name))
         else:
             x = pd.to_numeric(s, errors="raise").astype(float)
             if x.nunique() < 2:
@@ -537,3 +548,43 @@ def match_attrition(frame: pd.DataFrame, result: MatchResult, settings: Mapping[
             "n_unmatched": n_in_model - n_matched,
         })
     return {"groups": out}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to plain Python; NaN to None (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def matching_summary(result: MatchResult, balance: pd.DataFrame) -> dict[str, Any]:
+    """Aggregate facts of one matching run, safe to publish (no row-level data): results/matched/<study>_matching.json."""
+    per = result.per_treated
+    short = per[per["n_controls"] < result.ratio]
+    reasons = short["reason"].fillna("").value_counts().sort_index()
+    model = result.model
+    return _plain({
+        "ratio": result.ratio,
+        "caliper_sd_logit": result.settings.get("caliper_sd_logit"),
+        "caliper_logit": result.caliper,
+        "sd_logit": result.sd_logit,
+        "treated_order": result.treated_order,
+        "seed": result.seed,
+        "n_treated": int(len(per)),
+        "n_treated_matched": result.n_treated_matched,
+        "n_controls_pool": int((~result.scores["treated"]).sum()),
+        "n_controls_matched": result.n_controls_matched,
+        "n_treated_fewer_than_ratio": int(len(short)),
+        "fewer_than_ratio_reasons": {str(k): int(v) for k, v in reasons.items()},
+        "controls_per_treated": {str(k): int(v) for k, v in per["n_controls"].value_counts().sort_index().items()},
+        "n_excluded_from_model": int(len(result.excluded)),
+        "excluded_reasons": {str(k): int(v) for k, v in result.excluded["reason"].value_counts().sort_index().items()},
+        "model_converged": bool(model.converged) if model else None,
+        "model_coefficients": {str(k): float(v) for k, v in model.params.items()} if model else {},
+        "max_abs_smd_before": float(np.nanmax(np.abs(balance["smd_before"]))),
+        "max_abs_smd_after": float(np.nanmax(np.abs(balance["smd_after"]))),
+    })

@@ -13,18 +13,34 @@ from typing import Any
 import pandas as pd
 
 from nenbone.analysis import survival as sv
-from nenbone.errors import ConfigError
+from nenbone.errors import ConfigError, NenboneError
 
 
-def select_rows(frame: pd.DataFrame, where: dict[str, Any] | None, source: str) -> pd.DataFrame:
-    """Rows whose columns equal every value in `where` (missing values never match)."""
-    keep = pd.Series(True, index=frame.index)
+class SelectionError(NenboneError):
+    """Rows cannot be selected: a `where` column is unknown, or missing where it decides."""
+
+
+def select_rows(frame: pd.DataFrame, where: dict[str, Any] | None, source: str,
+                id_col: str = "patient_id") -> pd.DataFrame:
+    """Rows where every `column == value` holds, applied in order; a missing value is an error naming the
+    patients, never a silent 'no'.
+
+    Filters apply one after another, so a column that is <NA> by definition outside an earlier
+    filter (e.g. BM details for patients without BMs) is only checked where it matters.
+    """
+    absent = [c for c in (where or {}) if c not in frame.columns]
+    if absent:
+        raise ConfigError(f"{source}: 'where' names column(s) {', '.join(map(repr, absent))}, which the data do not have")
+    out = frame
     for column, value in (where or {}).items():
-        if column not in frame.columns:
-            raise ConfigError(f"{source}: 'where' names column '{column}', which the data do not have")
-        col = frame[column]
-        keep &= (col == value).fillna(False).astype(bool)
-    return frame[keep]
+        missing = out[column].isna().to_numpy()
+        if missing.any():
+            rows = out.loc[missing]
+            ids = rows[id_col].astype(str).tolist() if id_col in rows.columns else [str(i) for i in rows.index]
+            raise SelectionError(f"{source}: '{column}' is missing for patient(s) {', '.join(ids)}; "
+                                 f"cannot decide '{column} == {value}'")
+        out = out.loc[(out[column] == value).to_numpy(dtype=bool)]
+    return out
 
 
 def km_summary(km: sv.KMResult) -> dict[str, Any]:

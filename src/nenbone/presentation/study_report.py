@@ -1,5 +1,5 @@
-"""A study's tables from its derived data, its analysis plan (config/analysis.yaml) and the numbers
-the analysis computed (`nenbone.analysis.summaries.study_numbers`)."""
+"""A study's tables, printed from what the analysis computed (`nenbone.analysis.summaries`: numbers,
+survival plans and descriptive tables) under its analysis plan (config/analysis.yaml)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from nenbone.analysis import descriptive as ds
-from nenbone.analysis.plans import KM_CONVENTIONS, select_rows
-from nenbone.presentation.tables import TableSettings, describe, survival_table
+from nenbone.analysis.plans import KM_CONVENTIONS
+from nenbone.presentation.tables import TableSettings, describe_table, survival_table
 
 
 @dataclass
@@ -30,19 +30,12 @@ def conventions(settings: TableSettings) -> dict[str, str]:
     }
 
 
-def descriptive_tables(frame: pd.DataFrame, specs: dict[str, dict], settings: TableSettings) -> dict[str, pd.DataFrame]:
-    out = {}
-    for name, spec in specs.items():
-        rows = select_rows(frame, spec.get("where"), f"table '{name}'")
-        out[name] = describe(rows, spec["rows"], settings, group=spec.get("group"), group_labels=spec.get("group_labels"))
-    return out
-
-
-def study_report(frame: pd.DataFrame, plan: dict, numbers: dict[str, Any], settings: TableSettings) -> StudyReport:
+def study_report(plan: dict, numbers: dict[str, Any], descriptions: dict[str, ds.Description],
+                 settings: TableSettings) -> StudyReport:
     """Tables (descriptive + survival) of one study beside its numbers and their conventions."""
     report = StudyReport(numbers=dict(numbers))
     report.numbers["conventions"] = conventions(settings)
-    report.tables.update(descriptive_tables(frame, plan.get("tables", {}), settings))
+    report.tables.update({name: describe_table(d, settings) for name, d in descriptions.items()})
     surv = [numbers[p["name"]] for p in plan.get("survival", [])]
     if surv:
         report.tables["survival"] = survival_table(surv)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from nenbone.analysis import descriptive as ds
@@ -40,8 +39,7 @@ def count_cell(n: int, d: int, settings: TableSettings) -> str:
     return ds.count_percent(n, d).text
 
 
-def median_iqr_cell(values: pd.Series) -> str:
-    m = ds.median_iqr(values.astype(float).to_numpy())
+def median_iqr_cell(m: ds.MedianIQR) -> str:
     if m.n == 0:
         return "-"
     return f"{_num(m.median)} ({_num(m.q1)}–{_num(m.q3)})"
@@ -51,86 +49,23 @@ def _num(x: float) -> str:
     return number_text(x, 1).removesuffix(".0") if float(x).is_integer() else number_text(x, 1)
 
 
-def _as_bool(s: pd.Series) -> pd.Series:
-    return s.astype("boolean")
+def cell_text(cell: ds.Cell, settings: TableSettings) -> str:
+    if cell.kind == "count":
+        return count_cell(cell.n, cell.d, settings)
+    if cell.kind == "median_iqr" and cell.summary is not None:
+        return median_iqr_cell(cell.summary)
+    return ""
 
 
-def _chi2_test(table: np.ndarray, settings: TableSettings) -> ds.TestResult | None:
-    keep = table[:, table.sum(axis=0) > 0]
-    keep = keep[keep.sum(axis=1) > 0]
-    if keep.shape[0] < 2 or keep.shape[1] < 2:
-        return None
-    correction = settings.chi_square_correction and keep.shape == (2, 2)
-    return ds.pearson_chi2(keep, correction=correction)
-
-
-def _row(label: str, cells: list[str], test: ds.TestResult | None, level: str = "") -> dict[str, Any]:
-    return {"label": label, "level": level, "cells": cells,
-            "p": p_text(test.p) if test else "", "test": test.test if test else ""}
-
-
-def continuous_rows(frame: pd.DataFrame, spec: dict, groups: list[tuple[str, pd.Series]], settings: TableSettings) -> list[dict]:
-    var = spec["variable"]
-    cells = [median_iqr_cell(frame.loc[mask, var].dropna()) for _, mask in groups]
-    test = None
-    if len(groups) == 2:
-        a, b = (frame.loc[m, var].dropna().astype(float) for _, m in groups)
-        if len(a) and len(b):
-            test = ds.mann_whitney(a.to_numpy(), b.to_numpy())
-    return [_row(f"{spec['label']}, median (IQR)", cells, test)]
-
-
-def binary_rows(frame: pd.DataFrame, spec: dict, groups: list[tuple[str, pd.Series]], settings: TableSettings) -> list[dict]:
-    var = spec["variable"]
-    denom = _as_bool(frame[spec["denominator"]]).fillna(False) if spec.get("denominator") else pd.Series(True, index=frame.index)
-    values = _as_bool(frame[var])
-    counts = []
-    cells = []
-    for _, mask in groups:
-        known = mask & denom & values.notna()
-        n = int((values[known] == True).sum())  # noqa: E712
-        d = int(known.sum())
-        counts.append((n, d - n))
-        cells.append(count_cell(n, d, settings))
-    test = _chi2_test(np.array(counts).T, settings) if len(groups) >= 2 else None
-    return [_row(spec["label"] + ", n (%)", cells, test)]
-
-
-def categorical_rows(frame: pd.DataFrame, spec: dict, groups: list[tuple[str, pd.Series]], settings: TableSettings) -> list[dict]:
-    var = spec["variable"]
-    values = frame[var].astype("string")
-    levels = [str(x) for x in spec.get("levels") or sorted(values.dropna().unique())]
-    table = np.array([[int(((values == lev) & mask).sum()) for _, mask in groups] for lev in levels])
-    totals = [int((values.notna() & mask).sum()) for _, mask in groups]
-    test = _chi2_test(table, settings) if len(groups) >= 2 else None
-    rows = [_row(spec["label"] + ", n (%)", [""] * len(groups), test)]
-    labels = spec.get("level_labels") or {}
-    for lev, counts in zip(levels, table):
-        rows.append(_row("", [count_cell(int(n), d, settings) for n, d in zip(counts, totals)], None, level=labels.get(lev, lev)))
-    return rows
-
-
-ROW_BUILDERS = {"continuous": continuous_rows, "binary": binary_rows, "categorical": categorical_rows}
-
-
-def describe(frame: pd.DataFrame, rows: list[dict], settings: TableSettings, group: str | None = None,
-             group_labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """A descriptive table: one line per row spec (and per level), a column per group, p and test."""
-    if group is None:
-        groups = [("All", pd.Series(True, index=frame.index))]
-    else:
-        labels = group_labels or {}
-        keys = list(labels) if labels else sorted(frame[group].dropna().astype(str).unique())
-        groups = [(labels.get(k, k), frame[group].astype("string") == k) for k in keys]
-        groups = [(name, mask.fillna(False).astype(bool)) for name, mask in groups]
-    out = []
-    for spec in rows:
-        out.extend(ROW_BUILDERS[spec["kind"]](frame, spec, groups, settings))
-    headers = [f"{name} (n = {int(mask.sum())})" for name, mask in groups]
-    table = pd.DataFrame(
-        [{"Characteristic": r["label"], "Level": r["level"], **dict(zip(headers, r["cells"])), "p": r["p"], "Test": r["test"]} for r in out]
-    )
-    if group is None:
+def describe_table(description: ds.Description, settings: TableSettings) -> pd.DataFrame:
+    """A descriptive table as printed: one line per row (and level), a column per group, p and test."""
+    headers = [f"{name} (n = {n})" for name, n in description.groups]
+    table = pd.DataFrame([
+        {"Characteristic": r.label, "Level": r.level,
+         **dict(zip(headers, (cell_text(c, settings) for c in r.cells))),
+         "p": p_text(r.test.p) if r.test else "", "Test": r.test.test if r.test else ""}
+        for r in description.rows])
+    if not description.grouped:
         table = table.drop(columns=["p", "Test"])
     if (table["Level"] == "").all():
         table = table.drop(columns=["Level"])
