@@ -104,6 +104,8 @@ rule additional_cohorts:
         "results/logs/additional_cohorts.log",
     benchmark:
         "results/benchmarks/additional_cohorts.tsv"
+    conda:
+        "../envs/analysis.yaml"
     threads: 1
     resources:
         mem_mb=500,

@@ -242,6 +242,7 @@ def _effects():
     })
 
 
+@pytest.mark.slow
 def test_every_figure_writes_png_and_pdf_and_reruns_byte_identically(tmp_path):
     first = _all_figures()
     second = _all_figures()
@@ -259,6 +260,7 @@ def test_every_figure_writes_png_and_pdf_and_reruns_byte_identically(tmp_path):
         assert b"Software" not in png.read_bytes() and b"matplotlib" not in png.read_bytes().lower(), name
 
 
+@pytest.mark.slow
 def test_rerun_in_a_fresh_process_gives_identical_bytes(tmp_path):
     here = tmp_path / "here"
     F.save_figure(_km_six(show_ci=True)[1], here.with_suffix(".png"), here.with_suffix(".pdf"), dpi=100)
