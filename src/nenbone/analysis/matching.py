@@ -114,7 +114,7 @@ def design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFram
             if len(levels) < 2:
                 raise MatchingError(
                     f"propensity model: covariate '{name}' has a single value ({levels}) among the patients "
-                    "to be matched; it cannot enter the model - remove it from mayo.matching.covariates"
+                    "to be matched; it cannot enter the model - remove it from the matching covariates (matching.covariates of the design settings)"
                 )
             cols.update(treatment_dummies(s, name))
         else:
@@ -122,7 +122,7 @@ def design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFram
             if x.nunique() < 2:
                 raise MatchingError(
                     f"propensity model: covariate '{name}' is constant among the patients to be matched; "
-                    "it cannot enter the model - remove it from mayo.matching.covariates"
+                    "it cannot enter the model - remove it from the matching covariates (matching.covariates of the design settings)"
                 )
             cols[name] = x
     return pd.DataFrame(cols, index=frame.index)
@@ -188,7 +188,7 @@ def fit_propensity(
             "propensity model: the logistic regression did not converge "
             f"({'perfect separation' if separated else 'no convergence in 100 Newton steps'}); largest "
             f"coefficients: {', '.join(f'{k} = {v:.1f}' for k, v in big.items())}. Some combination of "
-            "covariates predicts the group perfectly: simplify mayo.matching.covariates"
+            "covariates predicts the group perfectly: simplify the matching covariates (matching.covariates of the design settings)"
         )
     lin = X.to_numpy() @ res.params.to_numpy()
     scores = pd.DataFrame(
@@ -218,7 +218,7 @@ def _check_settings(ratio: Any, caliper_sd_logit: Any, treated_order: Any, seed:
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         problems.append(f"seed must be an integer >= 0 (got {seed!r})")
     if problems:
-        raise ConfigError("mayo.matching: " + "; ".join(problems))
+        raise ConfigError("matching settings: " + "; ".join(problems))
 
 
 def greedy_match(
@@ -270,7 +270,7 @@ def treated_order_indices(logit_treated: np.ndarray, treated_key: np.ndarray, ho
         return np.arange(n)
     if how == "random":
         return np.argsort(treated_key, kind="stable")
-    raise ConfigError(f"mayo.matching.treated_order: unknown order {how!r}; use one of {', '.join(TREATED_ORDERS)}")
+    raise ConfigError(f"matching.treated_order: unknown order {how!r}; use one of {', '.join(TREATED_ORDERS)}")
 
 
 def match_on_scores(
@@ -368,18 +368,18 @@ def match(
     id_col: str = "patient_id",
     group_col: str = "group",
 ) -> MatchResult:
-    """Fit the propensity model on complete cases of the two groups and match (settings = config mayo.matching)."""
+    """Fit the propensity model on complete cases of the two groups and match (settings = the study's matching settings)."""
     required = ("treated_group", "control_group", "covariates", "ratio", "caliper_sd_logit", "treated_order", "seed")
     absent = [k for k in required if k not in settings]
     if absent:
-        raise ConfigError(f"mayo.matching: missing key(s) {', '.join(absent)}")
+        raise ConfigError(f"matching settings: missing key(s) {', '.join(absent)}")
     treated_group, control_group = settings["treated_group"], settings["control_group"]
     covariates = list(settings["covariates"])
     replace = bool(settings.get("replace", False))
     _check_settings(settings["ratio"], settings["caliper_sd_logit"], settings["treated_order"], settings["seed"])
     for col in (id_col, group_col, *covariates):
         if col not in frame.columns:
-            raise ConfigError(f"matching: column '{col}' (from mayo.matching) is not in the derived data")
+            raise ConfigError(f"matching: column '{col}' (from the matching settings) is not in the derived data")
 
     excluded = []
     in_groups = frame[group_col].isin([treated_group, control_group])
