@@ -64,6 +64,13 @@ def hr_text(hr: float, lower: float, upper: float, *, missing: str = NOT_REACHED
            f"({interval_text(lower, upper, 2, missing=missing, minus=minus)})"
 
 
+def count_percent_text(n: int, d: int, digits: int = 0) -> str:
+    """'n (p%)' with p = 100 n / d rounded half up; 'n (-)' when d = 0."""
+    if d == 0:
+        return f"{n} (-)"
+    return f"{n} ({round_half_up(100.0 * n / d, digits)}%)"
+
+
 def count_text(n: int, min_cell_count: int = 0) -> str:
     """A count as shown; 0 < n < min_cell_count becomes '<k' (disclosure control)."""
     return f"<{min_cell_count}" if 0 < n < min_cell_count else str(int(n))

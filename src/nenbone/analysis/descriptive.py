@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from nenbone.errors import NenboneError
-from nenbone.formatting import round_half_up  # noqa: F401 (the one rounding; re-exported)
+from nenbone.formatting import count_percent_text, round_half_up  # noqa: F401 (the one rounding; re-exported)
 
 PERCENTILE_METHOD = "SPSS (n+1)p rule, weighted average at x((n+1)p) (numpy method='weibull')"
 
@@ -127,10 +127,7 @@ def count_percent(n: int, d: int, digits: int = 0) -> CountPercent:
         raise DescriptiveInputError(f"count_percent: need 0 <= n <= d, got n={n}, d={d}")
     if digits < 0:
         raise DescriptiveInputError(f"count_percent: digits must be >= 0, got {digits}")
-    if d == 0:
-        return CountPercent(n, d, None, f"{n} (-)")
-    pct = 100.0 * n / d
-    return CountPercent(n, d, pct, f"{n} ({round_half_up(pct, digits)}%)")
+    return CountPercent(n, d, None if d == 0 else 100.0 * n / d, count_percent_text(n, d, digits))
 
 
 # ----------------------------------------------------------------------------------------------

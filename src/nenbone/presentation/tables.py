@@ -1,4 +1,5 @@
-"""Descriptive tables from a row specification: n (%), median (IQR), and the test used, named.
+"""Descriptive tables printed from the analysis' numbers (`nenbone.analysis.descriptive.describe`):
+n (%), median (IQR), and the test used, named; small cells suppressed (disclosure control).
 
 A table spec (from config) lists rows: {variable, label, kind: continuous | binary | categorical,
 levels (categorical, optional order), denominator (binary, optional: a boolean column that
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from nenbone.analysis import descriptive as ds
-from nenbone.formatting import interval_text, number_text, p_text
+from nenbone.formatting import count_percent_text, interval_text, number_text, p_text
+
+if TYPE_CHECKING:  # types only: the numbers come from the analysis (nenbone.analysis.descriptive.describe)
+    from nenbone.analysis import descriptive as ds
 
 SUPPRESSED = "<{k}"
 
@@ -36,7 +39,7 @@ def suppress(n: int, settings: TableSettings) -> bool:
 def count_cell(n: int, d: int, settings: TableSettings) -> str:
     if suppress(n, settings):
         return SUPPRESSED.format(k=settings.min_cell_count)
-    return ds.count_percent(n, d).text
+    return count_percent_text(n, d)
 
 
 def median_iqr_cell(m: ds.MedianIQR) -> str:
