@@ -26,7 +26,9 @@ expose_to_jobs(PACKAGE_SRC)
 
 # Strict: an unknown (misspelt) key is refused with the closest valid one; numbers given with
 # --config are read as numbers. Every problem is listed at once.
-with open(Path(workflow.basedir) / "config" / "schema.yaml", encoding="utf-8") as _schema:
+with open(
+    Path(workflow.basedir) / "config" / "schema.yaml", encoding="utf-8"
+) as _schema:
     CONFIG_SCHEMA = yaml.safe_load(_schema)
 config.update(check_config(config, CONFIG_SCHEMA))
 check_designs(config, CONFIG_SCHEMA)

@@ -17,9 +17,7 @@ DESIGN_TABLES = {
 
 
 def study_tables(study, ext):
-    return [
-        f"{TABLE_DIR}/{study}_{t}.{ext}" for t in DESIGN_TABLES[design_of(study)]
-    ]
+    return [f"{TABLE_DIR}/{study}_{t}.{ext}" for t in DESIGN_TABLES[design_of(study)]]
 
 
 def table_reports(design):
@@ -45,9 +43,7 @@ rule analyse_christie:
         curves="results/analysis/{study}.curves.json",
         management="results/analysis/{study}_management.csv",
         tables=table_reports("christie"),
-        markdown=[
-            f"{TABLE_DIR}/{{study}}_{t}.md" for t in DESIGN_TABLES["christie"]
-        ],
+        markdown=[f"{TABLE_DIR}/{{study}}_{t}.md" for t in DESIGN_TABLES["christie"]],
     log:
         "results/logs/analyse_christie/{study}.log",
     benchmark:

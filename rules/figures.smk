@@ -5,7 +5,10 @@
 
 FIGURE_SPECS = config["figure_specs"]
 # The figures of each design besides its Kaplan-Meier figures (figure_specs.km.<design>) and flow diagram.
-DESIGN_FIGURES = {"christie": ["management"], "mayo": ["ps_distribution", "love", "forest"]}
+DESIGN_FIGURES = {
+    "christie": ["management"],
+    "mayo": ["ps_distribution", "love", "forest"],
+}
 KM_FIGURE_NAMES = sorted({name for _, name, _ in km_specs()})
 
 
@@ -204,7 +207,9 @@ rule figure_love:
         codebook=study_codebook,
     output:
         **figure_report(
-            "{study}_love", "../report/figures/mayo_love.rst", "Propensity-score matching"
+            "{study}_love",
+            "../report/figures/mayo_love.rst",
+            "Propensity-score matching",
         ),
     log:
         "results/logs/figure_love/{study}.log",
