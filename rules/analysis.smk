@@ -1,37 +1,6 @@
 # Analysis rules, one per design, each study of the design as the wildcard `study`: matching
 # (designs with a matched comparison), numbers, tables and survival.
 
-TABLE_DIR = "results/tables"
-DESIGN_TABLES = {
-    "christie": ["baseline", "bm_features", "survival"],
-    "mayo": [
-        "baseline",
-        "bone",
-        "survival",
-        "major_resection",
-        "cox",
-        "sensitivity",
-        "balance",
-    ],
-}
-
-
-def study_tables(study, ext):
-    return [f"{TABLE_DIR}/{study}_{t}.{ext}" for t in DESIGN_TABLES[design_of(study)]]
-
-
-def table_reports(design):
-    """The CSV tables of a design's analysis rule, each a report item captioned by its design's text."""
-    return [
-        report_item(
-            f"{TABLE_DIR}/{{study}}_{t}.csv",
-            caption=f"../report/tables/{design}_{t}.rst",
-            category=lambda w: study_label(w.study),
-            subcategory="Tables",
-        )
-        for t in DESIGN_TABLES[design]
-    ]
-
 
 rule analyse_christie:
     """Christie design: counts, percentages, median age (SPSS percentiles), tables, Kaplan-Meier."""

@@ -1,77 +1,7 @@
 # Figure rules: one rule per figure kind, the study as wildcard. They read what the analysis and
 # derivation rules wrote and draw (nenbone.presentation): changing a figure's params or its script
 # reruns that figure alone. Each figure is written twice: PNG at config figures.dpi (web, report)
-# and PDF (print). `FIGURE_FILES` lists every output, for `rule all` and the supplement.
-
-FIGURE_SPECS = config["figure_specs"]
-# The figures of each design besides its Kaplan-Meier figures (figure_specs.km.<design>) and flow diagram.
-DESIGN_FIGURES = {
-    "christie": ["management"],
-    "mayo": ["ps_distribution", "love", "forest"],
-}
-KM_FIGURE_NAMES = sorted({name for _, name, _ in km_specs()})
-
-
-def study_figure_names(study):
-    names = [f"km_{study}_{name}" for s, name, _ in km_specs() if s == study]
-    names.append(f"flow_{study}")
-    names += [f"{study}_{kind}" for kind in DESIGN_FIGURES[design_of(study)]]
-    return names
-
-
-FIGURE_FILES = expand(
-    "results/figures/{name}.{ext}",
-    name=[n for s in STUDIES for n in study_figure_names(s)],
-    ext=["png", "pdf"],
-)
-
-
-def figure_report(name, caption, subcategory, label=None):
-    """The PNG and PDF outputs of a figure rule, as report items of the study's category."""
-    out = {}
-    for ext in ("png", "pdf"):
-        out[ext] = report_item(
-            f"results/figures/{name}.{ext}",
-            caption=caption,
-            category=lambda w: study_label(w.study),
-            subcategory=subcategory,
-            labels=lambda w, ext=ext: {
-                "figure": (label or name).format(**dict(w.items())),
-                "format": ext.upper(),
-            },
-        )
-    return out
-
-
-def km_plan(wildcards):
-    """The figure's survival plan from config/analysis.yaml (for its caption); a missing plan is a config error."""
-    design, spec = design_of(wildcards.study), km_spec(wildcards)
-    plans = config.get("plans", {}).get(design, {}).get("survival", [])
-    found = [p for p in plans if p["name"] == spec["plan"]]
-    if len(found) != 1:
-        raise WorkflowError(
-            f"figure '{wildcards.figure}': config plans.{design}.survival has "
-            f"{len(found)} plan(s) named '{spec['plan']}' (need exactly one)"
-        )
-    return found[0]
-
-
-def flow_inputs(wildcards):
-    """The study's attrition (derivation) and, for a design that matches, the match rule's attrition."""
-    files = {"attrition": rules.derive.output.attrition.format(study=wildcards.study)}
-    if design_of(wildcards.study) in MATCHED_DESIGNS:
-        files["match_attrition"] = rules.match.output.attrition.format(
-            study=wildcards.study
-        )
-    return files
-
-
-def group_labels(wildcards):
-    return FIGURE_SPECS["group_labels"].get(design_of(wildcards.study), {})
-
-
-def matching_settings(wildcards):
-    return study_settings(wildcards.study)["matching"]
+# and PDF (print). `FIGURE_FILES` (rules/common.smk) lists every output, for `rule all` and the supplement.
 
 
 rule figure_km:
