@@ -1,13 +1,14 @@
 # Two commands for a fresh machine with python3 (3.11+), make and git:
 #   make reproduce   set up .venv from requirements.lock, run the whole workflow
 #   make test        the same set-up, then the test suite
+#   make check       the fast unit lane (no workflow, SLURM or browser tests)
 PYTHON ?= python3
 VENV   ?= .venv
 CORES  ?= 4
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: reproduce test test-slurm lint benchmark clean venv verify manifest codecheck
+.PHONY: reproduce test check test-slurm lint benchmark clean venv verify manifest codecheck
 
 venv: $(STAMP)
 
@@ -33,6 +34,9 @@ codecheck: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+check: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not integration and not slurm and not browser and not slow"
 
 test-slurm: $(STAMP)
 	bash tests/slurm/run_cluster_test.sh

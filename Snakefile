@@ -5,7 +5,8 @@ import sys
 import time
 from pathlib import Path
 
-from snakemake.utils import min_version, validate
+import yaml
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -15,19 +16,27 @@ configfile: "config/analysis.yaml"
 configfile: "config/figures.yaml"
 
 
-validate(config, "config/schema.yaml")
-
-
-include: "rules/common.smk"
-
-
 # The package under src/ is importable in every job, also in the conda environments of envs/ (which
 # do not install it) and in SLURM jobs (sbatch passes the environment on).
 PACKAGE_SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(PACKAGE_SRC))
 from nenbone.runner import expose_to_jobs
+from nenbone.configcheck import check_config, check_designs
 
 expose_to_jobs(PACKAGE_SRC)
+
+# Strict: an unknown (misspelt) key is refused with the closest valid one; numbers given with
+# --config are read as numbers. Every problem is listed at once.
+with open(
+    Path(workflow.basedir) / "config" / "schema.yaml", encoding="utf-8"
+) as _schema:
+    CONFIG_SCHEMA = yaml.safe_load(_schema)
+config.update(check_config(config, CONFIG_SCHEMA))
+check_designs(config, CONFIG_SCHEMA)
+
+
+include: "rules/common.smk"
+
 
 # Codebooks, code meanings, config code lists and the exports' metadata, checked before any job.
 from nenbone.preflight import preflight_or_exit
@@ -44,6 +53,8 @@ localrules:
     synthetic_cohort,
     numbers,
     reproduction_check,
+    replication,
+    additional_cohorts,
     render_supplement,
 
 
@@ -60,9 +71,9 @@ include: "rules/report.smk"
 rule all:
     default_target: True
     input:
-        "results/reproduction/checks.csv",
-        "results/supplement/supplement.html",
-        "results/supplement/supplement.pdf",
+        rules.reproduction_check.output.csv,
+        rules.render_supplement.output.html,
+        rules.render_supplement.output.pdf,
         FIGURE_FILES,
 
 

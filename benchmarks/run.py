@@ -56,7 +56,7 @@ def scaling(factors: tuple[int, ...] = (1, 4, 16, 64)) -> dict[str, object]:
 
     from nenbone.analysis.plans import run_survival_plan
     from nenbone.codebook import load_codebook
-    from nenbone.derive import deriver
+    from nenbone.derive import design_module
     from nenbone.io.ingest import ingest, read_ingested
     from nenbone.io.spss_stata import write_raw
     from nenbone.synthetic import generator
@@ -73,10 +73,10 @@ def scaling(factors: tuple[int, ...] = (1, 4, 16, 64)) -> dict[str, object]:
             sav, parquet, meta = Path(tmp) / f"c{k}.sav", Path(tmp) / f"c{k}.parquet", Path(tmp) / f"c{k}.json"
             start = time.perf_counter()
             write_raw(frame, sav, codebook)
-            ingest(sav, parquet, meta)
+            ingest(sav, parquet, meta, codebook)
             raw, m = read_ingested(parquet, meta)
             clean = validate(raw, codebook, str(sav), m)
-            derived = deriver("christie")(clean, config["christie"], config["days_per_month"])
+            derived = design_module("christie").derive(clean, config["christie"], config["days_per_month"], codebook)
             for plan in plans:
                 run_survival_plan(derived, plan, 0.95, [0, 12, 24])
             rows.append({"n": len(frame), "seconds": round(time.perf_counter() - start, 3)})

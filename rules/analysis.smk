@@ -1,30 +1,24 @@
-# Analysis rules: matching (Study B), numbers, tables and survival for each study.
-
-TABLE_DIR = "results/tables"
-CHRISTIE_TABLES = ["baseline", "bm_features", "survival"]
+# Analysis rules, one per design, each study of the design as the wildcard `study`: matching
+# (designs with a matched comparison), numbers, tables and survival.
 
 
 rule analyse_christie:
-    """Study A: counts, percentages, median age (SPSS percentiles), tables, Kaplan-Meier."""
+    """Christie design: counts, percentages, median age (SPSS percentiles), tables, Kaplan-Meier."""
     input:
-        derived="results/derived/christie.parquet",
-        validation_report="results/validated/christie.report.json",
+        derived=rules.derive.output.table,
+        validation_report=rules.validate.output.report,
     output:
-        numbers="results/analysis/christie.json",
-        tables=[
-            report(
-                f"{TABLE_DIR}/christie_{t}.csv",
-                caption=f"../report/tables/christie_{t}.rst",
-                category="Study A",
-                subcategory="Tables",
-            )
-            for t in CHRISTIE_TABLES
-        ],
-        markdown=expand(f"{TABLE_DIR}/christie_{{t}}.md", t=CHRISTIE_TABLES),
+        numbers="results/analysis/{study}.json",
+        curves="results/analysis/{study}.curves.json",
+        management="results/analysis/{study}_management.csv",
+        tables=table_reports("christie"),
+        markdown=[f"{TABLE_DIR}/{{study}}_{t}.md" for t in DESIGN_TABLES["christie"]],
     log:
-        "results/logs/analyse_christie.log",
+        "results/logs/analyse_christie/{study}.log",
     benchmark:
-        "results/benchmarks/analyse_christie.tsv"
+        "results/benchmarks/analyse_christie/{study}.tsv"
+    wildcard_constraints:
+        study=design_studies("christie"),
     conda:
         "../envs/analysis.yaml"
     threads: 1
@@ -33,29 +27,40 @@ rule analyse_christie:
         runtime=15,
     params:
         code=code_digest("scripts/analyse_christie.py"),
+        label=lambda w: study_label(w.study),
         plan=config["plans"]["christie"],
         numbers=config["numbers"]["christie"],
         analysis=config["analysis"],
         disclosure=config["disclosure"],
-        table_names=CHRISTIE_TABLES,
+        table_names=DESIGN_TABLES["christie"],
+        management=lambda w: {
+            "where": {"has_bm": True},
+            "items": config["figure_specs"]["management_items"],
+            "denominator_column": config["figure_specs"]["symptom_denominator_column"][
+                study_settings(w.study)["derivation"]["symptom_percent_denominator"]
+            ],
+        },
     script:
         "../scripts/analyse_christie.py"
 
 
 rule match:
-    """Study B: propensity score and greedy 1:k caliper matching without replacement; balance."""
+    """Mayo design: propensity score and greedy 1:k caliper matching without replacement; balance; attrition."""
     input:
-        derived="results/derived/mayo.parquet",
-        codebook=config["studies"]["mayo"]["codebook"],
+        derived=rules.derive.output.table,
+        codebook=study_codebook,
     output:
-        matched="results/matched/mayo_matched.parquet",
-        scores="results/matched/mayo_scores.parquet",
-        balance="results/matched/mayo_balance.csv",
-        summary="results/matched/mayo_matching.json",
+        matched="results/matched/{study}_matched.parquet",
+        scores="results/matched/{study}_scores.parquet",
+        balance="results/matched/{study}_balance.csv",
+        summary="results/matched/{study}_matching.json",
+        attrition="results/matched/{study}_attrition.json",
     log:
-        "results/logs/match.log",
+        "results/logs/match/{study}.log",
     benchmark:
-        "results/benchmarks/match.tsv"
+        "results/benchmarks/match/{study}.tsv"
+    wildcard_constraints:
+        study=design_studies("mayo"),
     conda:
         "../envs/analysis.yaml"
     threads: 1
@@ -64,47 +69,32 @@ rule match:
         runtime=20,
     params:
         code=code_digest("scripts/match.py"),
-        matching=config["mayo"]["matching"],
+        matching=lambda w: study_settings(w.study)["matching"],
     script:
         "../scripts/match.py"
 
 
-MAYO_TABLES = [
-    "baseline",
-    "bone",
-    "survival",
-    "major_resection",
-    "cox",
-    "sensitivity",
-    "balance",
-]
-
-
 rule analyse_mayo:
-    """Study B: matched-cohort numbers and tables, Kaplan-Meier, log-rank, Cox, sensitivity analyses."""
+    """Mayo design: matched-cohort numbers and tables, Kaplan-Meier, log-rank, Cox, sensitivity analyses."""
     input:
-        derived="results/derived/mayo.parquet",
-        matched="results/matched/mayo_matched.parquet",
-        balance="results/matched/mayo_balance.csv",
-        matching_summary="results/matched/mayo_matching.json",
-        validation_report="results/validated/mayo.report.json",
+        derived=rules.derive.output.table,
+        matched=rules.match.output.matched,
+        scores=rules.match.output.scores,
+        balance=rules.match.output.balance,
+        matching_summary=rules.match.output.summary,
+        validation_report=rules.validate.output.report,
     output:
-        numbers="results/analysis/mayo.json",
-        effects="results/analysis/mayo_effects.csv",
-        tables=[
-            report(
-                f"{TABLE_DIR}/mayo_{t}.csv",
-                caption=f"../report/tables/mayo_{t}.rst",
-                category="Study B",
-                subcategory="Tables",
-            )
-            for t in MAYO_TABLES
-        ],
-        markdown=expand(f"{TABLE_DIR}/mayo_{{t}}.md", t=MAYO_TABLES),
+        numbers="results/analysis/{study}.json",
+        curves="results/analysis/{study}.curves.json",
+        effects="results/analysis/{study}_effects.csv",
+        tables=table_reports("mayo"),
+        markdown=[f"{TABLE_DIR}/{{study}}_{t}.md" for t in DESIGN_TABLES["mayo"]],
     log:
-        "results/logs/analyse_mayo.log",
+        "results/logs/analyse_mayo/{study}.log",
     benchmark:
-        "results/benchmarks/analyse_mayo.tsv"
+        "results/benchmarks/analyse_mayo/{study}.tsv"
+    wildcard_constraints:
+        study=design_studies("mayo"),
     conda:
         "../envs/analysis.yaml"
     threads: 1
@@ -113,12 +103,13 @@ rule analyse_mayo:
         runtime=30,
     params:
         code=code_digest("scripts/analyse_mayo.py"),
+        label=lambda w: study_label(w.study),
         plan=config["plans"]["mayo"],
         numbers=config["numbers"]["mayo"],
         analysis=config["analysis"],
         disclosure=config["disclosure"],
-        matching=config["mayo"]["matching"],
-        sensitivity=config["mayo"]["sensitivity"],
-        table_names=MAYO_TABLES,
+        matching=lambda w: study_settings(w.study)["matching"],
+        sensitivity=lambda w: study_settings(w.study)["sensitivity"],
+        table_names=DESIGN_TABLES["mayo"],
     script:
         "../scripts/analyse_mayo.py"

@@ -2,17 +2,18 @@
 
 
 rule synthetic_cohort:
-    """Write a study's deterministic synthetic twin as a real SPSS (.sav) or Stata (.dta) file."""
+    """Write a design's deterministic synthetic twin as a real SPSS (.sav) or Stata (.dta) file."""
     input:
-        codebook=study_codebook,
+        codebook=lambda w: config["studies"][MAIN_STUDIES[w.design]]["codebook"],
     output:
-        "resources/synthetic/{study}.{ext}",
+        "resources/synthetic/{design}.{ext}",
     log:
-        "results/logs/synthetic_cohort/{study}.{ext}.log",
+        "results/logs/synthetic_cohort/{design}.{ext}.log",
     benchmark:
-        "results/benchmarks/synthetic_cohort/{study}.{ext}.tsv"
+        "results/benchmarks/synthetic_cohort/{design}.{ext}.tsv"
     wildcard_constraints:
         ext="sav|dta",
+        design="|".join(DESIGNS),
     conda:
         "../envs/ingest.yaml"
     threads: 1
@@ -21,8 +22,8 @@ rule synthetic_cohort:
         runtime=10,
     params:
         code=code_digest("scripts/synthetic_cohort.py", exclude=TWIN_BORROWED_CODE),
-        settings=lambda w: config["synthetic"][w.study],
-        study_config=lambda w: config[w.study],
+        settings=lambda w: config["synthetic"][w.design],
+        study_config=lambda w: config[w.design],
     script:
         "../scripts/synthetic_cohort.py"
 
@@ -98,7 +99,8 @@ rule derive:
         runtime=10,
     params:
         code=code_digest("scripts/derive.py"),
-        settings=lambda w: config[w.study],
+        design=lambda w: design_of(w.study),
+        settings=lambda w: study_settings(w.study),
         days_per_month=config["days_per_month"],
     script:
         "../scripts/derive.py"

@@ -1,50 +1,26 @@
-# Figure rules: one rule per figure kind. They read what the analysis rules wrote and only draw
-# (nenbone.presentation.figures): changing a figure's params or its script reruns that figure alone.
-# Each figure is written twice: PNG at config figures.dpi (web, report) and PDF (print).
-# `FIGURE_FILES` lists every output, for `rule all` and the supplement.
-
-FIGURE_SPECS = config["figure_specs"]
-KM_FIGURES = FIGURE_SPECS["km"]
-FIGURE_CATEGORY = FIGURE_SPECS["category"]
-
-FIGURE_NAMES = [
-    *(f"km_{analysis}" for analysis in sorted(KM_FIGURES)),
-    *(f"flow_{study}" for study in STUDIES),
-    "christie_management",
-    "mayo_ps_distribution",
-    "mayo_love",
-    "mayo_forest",
-]
-FIGURE_FILES = expand(
-    "results/figures/{name}.{ext}", name=FIGURE_NAMES, ext=["png", "pdf"]
-)
+# Figure rules: one rule per figure kind, the study as wildcard. They read what the analysis and
+# derivation rules wrote and draw (nenbone.presentation): changing a figure's params or its script
+# reruns that figure alone. Each figure is written twice: PNG at config figures.dpi (web, report)
+# and PDF (print). `FIGURE_FILES` (rules/common.smk) lists every output, for `rule all` and the supplement.
 
 
 rule figure_km:
     """Kaplan-Meier curves with numbers at risk, medians (95% CI) and the log-rank p."""
     input:
-        unpack(km_inputs),
+        curves="results/analysis/{study}.curves.json",
     output:
-        png=report(
-            "results/figures/km_{analysis}.png",
-            caption="../report/figures/km.rst",
-            category=km_category,
-            subcategory="Survival",
-            labels=lambda w: {"figure": w.analysis, "format": "PNG"},
-        ),
-        pdf=report(
-            "results/figures/km_{analysis}.pdf",
-            caption="../report/figures/km.rst",
-            category=km_category,
-            subcategory="Survival",
-            labels=lambda w: {"figure": w.analysis, "format": "PDF"},
+        **figure_report(
+            "km_{study}_{figure}",
+            "../report/figures/km.rst",
+            "Survival",
+            label="{study}_{figure}",
         ),
     log:
-        "results/logs/figure_km/{analysis}.log",
+        "results/logs/figure_km/{study}_{figure}.log",
     benchmark:
-        "results/benchmarks/figure_km/{analysis}.tsv"
+        "results/benchmarks/figure_km/{study}_{figure}.tsv"
     wildcard_constraints:
-        analysis="|".join(sorted(KM_FIGURES)),
+        figure="|".join(KM_FIGURE_NAMES) if KM_FIGURE_NAMES else "(?!x)x",
     conda:
         "../envs/figures.yaml"
     threads: 1
@@ -53,10 +29,12 @@ rule figure_km:
         runtime=5,
     params:
         code=code_digest("scripts/figure_km.py"),
-        spec=lambda w: KM_FIGURES[w.analysis],
+        label=lambda w: study_label(w.study),
+        spec=km_spec,
+        design=lambda w: design_of(w.study),
         plan=km_plan,
-        at_risk_times=config["analysis"]["at_risk_times_months"],
         level=config["analysis"]["confidence_level"],
+        at_risk_times=config["analysis"]["at_risk_times_months"],
         min_cell_count=config["disclosure"]["min_cell_count"],
         style=config["figures"],
     script:
@@ -64,24 +42,11 @@ rule figure_km:
 
 
 rule figure_flow:
-    """Cohort flow diagram, every count computed from the data."""
+    """Cohort flow diagram of any design, drawn from the attrition the derivation (and matching) wrote."""
     input:
         unpack(flow_inputs),
     output:
-        png=report(
-            "results/figures/flow_{study}.png",
-            caption="../report/figures/flow.rst",
-            category=lambda w: FIGURE_CATEGORY[w.study],
-            subcategory="Cohort",
-            labels=lambda w: {"figure": f"flow_{w.study}", "format": "PNG"},
-        ),
-        pdf=report(
-            "results/figures/flow_{study}.pdf",
-            caption="../report/figures/flow.rst",
-            category=lambda w: FIGURE_CATEGORY[w.study],
-            subcategory="Cohort",
-            labels=lambda w: {"figure": f"flow_{w.study}", "format": "PDF"},
-        ),
+        **figure_report("flow_{study}", "../report/figures/flow.rst", "Cohort"),
     log:
         "results/logs/figure_flow/{study}.log",
     benchmark:
@@ -94,36 +59,31 @@ rule figure_flow:
         runtime=5,
     params:
         code=code_digest("scripts/figure_flow.py"),
-        settings=flow_settings,
-        group_labels=FIGURE_SPECS["mayo_group_labels"],
+        label=lambda w: study_label(w.study),
+        design=lambda w: design_of(w.study),
+        matching=lambda w: study_settings(w.study).get("matching", {}),
+        group_labels=group_labels,
         style=config["figures"],
     script:
         "../scripts/figure_flow.py"
 
 
 rule figure_management:
-    """Study A: symptoms and management of BMs, n and % with the denominator on the figure."""
+    """Christie design: symptoms and management of BMs, n and % with the denominator on the figure."""
     input:
-        derived="results/derived/christie.parquet",
+        counts=rules.analyse_christie.output.management,
     output:
-        png=report(
-            "results/figures/christie_management.png",
-            caption="../report/figures/christie_management.rst",
-            category="Study A",
-            subcategory="Symptoms and management",
-            labels={"figure": "christie_management", "format": "PNG"},
-        ),
-        pdf=report(
-            "results/figures/christie_management.pdf",
-            caption="../report/figures/christie_management.rst",
-            category="Study A",
-            subcategory="Symptoms and management",
-            labels={"figure": "christie_management", "format": "PDF"},
+        **figure_report(
+            "{study}_management",
+            "../report/figures/christie_management.rst",
+            "Symptoms and management",
         ),
     log:
-        "results/logs/figure_management/christie.log",
+        "results/logs/figure_management/{study}.log",
     benchmark:
-        "results/benchmarks/figure_management/christie.tsv"
+        "results/benchmarks/figure_management/{study}.tsv"
+    wildcard_constraints:
+        study=design_studies("christie"),
     conda:
         "../envs/figures.yaml"
     threads: 1
@@ -132,41 +92,32 @@ rule figure_management:
         runtime=5,
     params:
         code=code_digest("scripts/figure_management.py"),
-        bar_items=FIGURE_SPECS["management_items"],
-        denominator_column=FIGURE_SPECS["symptom_denominator_column"][
-            config["christie"]["derivation"]["symptom_percent_denominator"]
-        ],
-        denominator=config["christie"]["derivation"]["symptom_percent_denominator"],
-        where={"has_bm": True},
+        label=lambda w: study_label(w.study),
         min_cell_count=config["disclosure"]["min_cell_count"],
         style=config["figures"],
+        denominator=lambda w: study_settings(w.study)["derivation"][
+            "symptom_percent_denominator"
+        ],
     script:
         "../scripts/figure_management.py"
 
 
 rule figure_ps_distribution:
-    """Study B: propensity scores (logit) of LB and L before and after matching."""
+    """Mayo design: propensity scores (logit) of the two groups before and after matching."""
     input:
-        scores="results/matched/mayo_scores.parquet",
+        scores=rules.match.output.scores,
     output:
-        png=report(
-            "results/figures/mayo_ps_distribution.png",
-            caption="../report/figures/mayo_ps_distribution.rst",
-            category="Study B",
-            subcategory="Propensity-score matching",
-            labels={"figure": "mayo_ps_distribution", "format": "PNG"},
-        ),
-        pdf=report(
-            "results/figures/mayo_ps_distribution.pdf",
-            caption="../report/figures/mayo_ps_distribution.rst",
-            category="Study B",
-            subcategory="Propensity-score matching",
-            labels={"figure": "mayo_ps_distribution", "format": "PDF"},
+        **figure_report(
+            "{study}_ps_distribution",
+            "../report/figures/mayo_ps_distribution.rst",
+            "Propensity-score matching",
         ),
     log:
-        "results/logs/figure_ps_distribution/mayo.log",
+        "results/logs/figure_ps_distribution/{study}.log",
     benchmark:
-        "results/benchmarks/figure_ps_distribution/mayo.tsv"
+        "results/benchmarks/figure_ps_distribution/{study}.tsv"
+    wildcard_constraints:
+        study=design_studies("mayo"),
     conda:
         "../envs/figures.yaml"
     threads: 1
@@ -175,38 +126,31 @@ rule figure_ps_distribution:
         runtime=5,
     params:
         code=code_digest("scripts/figure_ps_distribution.py"),
-        treated=config["mayo"]["matching"]["treated_group"],
-        control=config["mayo"]["matching"]["control_group"],
-        group_labels=FIGURE_SPECS["mayo_group_labels"],
+        label=lambda w: study_label(w.study),
+        matching=matching_settings,
+        group_labels=group_labels,
         style=config["figures"],
     script:
         "../scripts/figure_ps_distribution.py"
 
 
 rule figure_love:
-    """Study B: standardised mean differences before and after matching (Love plot)."""
+    """Mayo design: standardised mean differences before and after matching (Love plot)."""
     input:
-        balance="results/matched/mayo_balance.csv",
-        codebook=config["studies"]["mayo"]["codebook"],
+        balance=rules.match.output.balance,
+        codebook=study_codebook,
     output:
-        png=report(
-            "results/figures/mayo_love.png",
-            caption="../report/figures/mayo_love.rst",
-            category="Study B",
-            subcategory="Propensity-score matching",
-            labels={"figure": "mayo_love", "format": "PNG"},
-        ),
-        pdf=report(
-            "results/figures/mayo_love.pdf",
-            caption="../report/figures/mayo_love.rst",
-            category="Study B",
-            subcategory="Propensity-score matching",
-            labels={"figure": "mayo_love", "format": "PDF"},
+        **figure_report(
+            "{study}_love",
+            "../report/figures/mayo_love.rst",
+            "Propensity-score matching",
         ),
     log:
-        "results/logs/figure_love/mayo.log",
+        "results/logs/figure_love/{study}.log",
     benchmark:
-        "results/benchmarks/figure_love/mayo.tsv"
+        "results/benchmarks/figure_love/{study}.tsv"
+    wildcard_constraints:
+        study=design_studies("mayo"),
     conda:
         "../envs/figures.yaml"
     threads: 1
@@ -215,39 +159,28 @@ rule figure_love:
         runtime=5,
     params:
         code=code_digest("scripts/figure_love.py"),
+        label=lambda w: study_label(w.study),
         threshold=0.1,
-        xlabel="Standardised mean difference ({} \u2212 {})".format(
-            config["mayo"]["matching"]["treated_group"],
-            config["mayo"]["matching"]["control_group"],
-        ),
+        matching=matching_settings,
         style=config["figures"],
     script:
         "../scripts/figure_love.py"
 
 
 rule figure_forest:
-    """Study B: hazard ratios LB vs L from the main and every sensitivity analysis."""
+    """Mayo design: hazard ratios of the treated against the control group, main and sensitivity analyses."""
     input:
-        effects="results/analysis/mayo_effects.csv",
+        effects=rules.analyse_mayo.output.effects,
     output:
-        png=report(
-            "results/figures/mayo_forest.png",
-            caption="../report/figures/mayo_forest.rst",
-            category="Study B",
-            subcategory="Effect estimates",
-            labels={"figure": "mayo_forest", "format": "PNG"},
-        ),
-        pdf=report(
-            "results/figures/mayo_forest.pdf",
-            caption="../report/figures/mayo_forest.rst",
-            category="Study B",
-            subcategory="Effect estimates",
-            labels={"figure": "mayo_forest", "format": "PDF"},
+        **figure_report(
+            "{study}_forest", "../report/figures/mayo_forest.rst", "Effect estimates"
         ),
     log:
-        "results/logs/figure_forest/mayo.log",
+        "results/logs/figure_forest/{study}.log",
     benchmark:
-        "results/benchmarks/figure_forest/mayo.tsv"
+        "results/benchmarks/figure_forest/{study}.tsv"
+    wildcard_constraints:
+        study=design_studies("mayo"),
     conda:
         "../envs/figures.yaml"
     threads: 1
@@ -256,14 +189,8 @@ rule figure_forest:
         runtime=5,
     params:
         code=code_digest("scripts/figure_forest.py"),
-        xlabel="Hazard ratio of death, {} vs {} (log scale)".format(
-            config["mayo"]["matching"]["treated_group"],
-            config["mayo"]["matching"]["control_group"],
-        ),
-        favours=[
-            f"lower in {config['mayo']['matching']['treated_group']}",
-            f"higher in {config['mayo']['matching']['treated_group']}",
-        ],
+        label=lambda w: study_label(w.study),
+        matching=matching_settings,
         sections={
             "sensitivity": "Sensitivity analyses",
             "*": "Matched cohort (main analysis)",

@@ -21,9 +21,9 @@ rule numbers:
     params:
         code=code_digest("scripts/numbers.py"),
         studies=STUDIES,
-        config={
-            k: config[k] for k in ("christie", "mayo", "analysis", "days_per_month")
-        },
+        designs={s: design_of(s) for s in STUDIES},
+        settings={s: study_settings(s) for s in STUDIES},
+        config={k: config[k] for k in ("analysis", "days_per_month")},
         min_cell_count=config["disclosure"]["min_cell_count"],
     script:
         "../scripts/numbers.py"
@@ -32,8 +32,8 @@ rule numbers:
 rule reproduction_check:
     """Compare each published number with its reproduced value (match / mismatch / not-reproducible)."""
     input:
-        numbers="results/numbers.yml",
-        published=expand("resources/published/{study}.yaml", study=STUDIES),
+        numbers=rules.numbers.output[0],
+        published=[published_numbers(s) for s in MAIN_STUDIES.values()],
     output:
         csv=report(
             "results/reproduction/checks.csv",
@@ -54,8 +54,77 @@ rule reproduction_check:
         runtime=5,
     params:
         code=code_digest("scripts/reproduction_check.py"),
+        studies=list(MAIN_STUDIES.values()),
     script:
         "../scripts/reproduction_check.py"
+
+
+rule replication:
+    """An additional cohort's value of every published number beside the published and the twin's."""
+    input:
+        numbers=rules.numbers.output[0],
+        published=lambda w: published_numbers(w.study),
+    output:
+        csv="results/reproduction/{study}_replication.csv",
+        md="results/reproduction/{study}_replication.md",
+    log:
+        "results/logs/replication/{study}.log",
+    benchmark:
+        "results/benchmarks/replication/{study}.tsv"
+    wildcard_constraints:
+        study="|".join(ADDITIONAL_STUDIES) if ADDITIONAL_STUDIES else "(?!x)x",
+    conda:
+        "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        code=code_digest("scripts/replication.py"),
+        twin=lambda w: MAIN_STUDIES[design_of(w.study)],
+        twin_label=lambda w: study_label(MAIN_STUDIES[design_of(w.study)]),
+        label=lambda w: study_label(w.study),
+    script:
+        "../scripts/replication.py"
+
+
+rule additional_cohorts:
+    """The supplement's "Additional cohorts" section: each additional study from its design's template."""
+    input:
+        templates=sorted(
+            {f"manuscript/designs/{design_of(s)}.md" for s in ADDITIONAL_STUDIES}
+        ),
+        replication=expand(rules.replication.output.md, study=ADDITIONAL_STUDIES),
+        tables=[f for s in ADDITIONAL_STUDIES for f in study_tables(s, "md")],
+        figures=[
+            f"results/figures/{n}.png"
+            for s in ADDITIONAL_STUDIES
+            for n in study_figure_names(s)
+        ],
+    output:
+        "results/supplement/additional_cohorts.md",
+    log:
+        "results/logs/additional_cohorts.log",
+    benchmark:
+        "results/benchmarks/additional_cohorts.tsv"
+    conda:
+        "../envs/analysis.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        code=code_digest("scripts/additional_cohorts.py"),
+        studies={
+            s: {
+                "design": design_of(s),
+                "label": study_label(s),
+                "template": f"manuscript/designs/{design_of(s)}.md",
+            }
+            for s in ADDITIONAL_STUDIES
+        },
+    script:
+        "../scripts/additional_cohorts.py"
 
 
 rule render_supplement:
@@ -64,10 +133,10 @@ rule render_supplement:
         source="manuscript/supplement.qmd",
         project="manuscript/_quarto.yml",
         bib="manuscript/references.bib",
-        metadata=["results/numbers.yml", "results/reproduction/summary.yml"],
-        checks="results/reproduction/checks.md",
-        tables=expand(f"{TABLE_DIR}/christie_{{t}}.md", t=CHRISTIE_TABLES)
-        + expand(f"{TABLE_DIR}/mayo_{{t}}.md", t=MAYO_TABLES),
+        metadata=[rules.numbers.output[0], rules.reproduction_check.output.summary],
+        checks=rules.reproduction_check.output.md,
+        additional=rules.additional_cohorts.output[0],
+        tables=[f for s in STUDIES for f in study_tables(s, "md")],
         figures=[f for f in FIGURE_FILES if f.endswith(".png")],
         # the offline renderer's templates and filter: a change to them rerenders
         renderer=expand(

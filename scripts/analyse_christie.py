@@ -1,4 +1,4 @@
-"""Rule analyse_christie: Study A's numbers, descriptive tables and Kaplan-Meier summaries."""
+"""Rule analyse_christie: a christie-design study's numbers, Kaplan-Meier curves and descriptive tables."""
 
 from nenbone.runner import run_rule
 
@@ -8,6 +8,9 @@ def main(smk, log):
 
     import pandas as pd
 
+    from nenbone.analysis.plans import curves_document
+    from nenbone.analysis.plans import select_rows
+    from nenbone.analysis.summaries import BarItem, bar_counts, descriptive_tables, study_numbers
     from nenbone.io.files import write_json
     from nenbone.presentation.numbers import to_plain
     from nenbone.presentation.study_report import study_report
@@ -16,12 +19,20 @@ def main(smk, log):
     derived = pd.read_parquet(smk.input.derived)
     validation = json.loads(open(smk.input.validation_report, encoding="utf-8").read())
     settings = TableSettings(smk.params.analysis["chi_square_correction"], smk.params.disclosure["min_cell_count"])
-    report = study_report(derived, smk.params.plan, smk.params.numbers, smk.params.analysis, settings)
+    numbers, curves = study_numbers(derived, smk.params.plan, smk.params.numbers, smk.params.analysis)
+    descriptions = descriptive_tables(derived, smk.params.plan.get("tables", {}), settings.chi_square_correction)
+    report = study_report(smk.params.plan, numbers, descriptions, settings)
     numbers = {"n_screened": validation["n_rows"], "n_eligible": len(derived),
                "n_excluded": validation["n_rows"] - len(derived), **report.numbers}
     write_tables(report.tables, smk.params.table_names, smk.output.tables, smk.output.markdown)
     write_json(to_plain(numbers), smk.output.numbers)
-    log.info("Study A: %d tables, numbers in %s", len(report.tables), smk.output.numbers)
+    write_json(to_plain(curves_document(numbers, curves)), smk.output.curves)
+    where, configured = dict(smk.params.management["where"]), smk.params.management["denominator_column"]
+    items = [BarItem(i["column"], i["label"], i["section"], configured if i["denominator"] == "config" else i["denominator"])
+             for i in smk.params.management["items"]]
+    counts = bar_counts(select_rows(derived, where, f"{smk.wildcards.study} management counts"), items)
+    counts.to_csv(smk.output.management, index=False, lineterminator="\n")
+    log.info("%s: %d tables, numbers in %s", smk.wildcards.study, len(report.tables), smk.output.numbers)
 
 
 run_rule(snakemake, main)  # noqa: F821 (injected by Snakemake)

@@ -7,12 +7,12 @@ def main(smk, log):
     import pandas as pd
 
     from nenbone.codebook import load_codebook
-    from nenbone.derive import empty_groups, study_module
+    from nenbone.derive import design_module, empty_groups
     from nenbone.errors import ValidationError, Violation
     from nenbone.io.files import write_json, write_parquet
 
     codebook = load_codebook(smk.input.codebook)
-    study = study_module(smk.wildcards.study)
+    study = design_module(smk.params.design)
     clean = pd.read_parquet(smk.input.table)
     settings = dict(smk.params.settings)
     derived = study.derive(clean, settings, smk.params.days_per_month, codebook)

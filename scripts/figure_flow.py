@@ -1,36 +1,26 @@
-"""Rule figure_flow: a study's cohort flow diagram, every count computed from the tables."""
+"""Rule figure_flow: a study's cohort flow diagram, drawn from the attrition its derivation (and matching) wrote."""
 
 from nenbone.runner import run_rule
 
 
 def main(smk, log):
-    import pandas as pd
+    import json
 
     from nenbone.presentation import figures as fig_
     from nenbone.presentation.style import style_from_config
 
-    study = smk.wildcards.study
-    validated = pd.read_parquet(smk.input.validated)
-    derived = pd.read_parquet(smk.input.derived)
-    settings = dict(smk.params.settings)
-    if study == "christie":
-        n, exclusions, n_eligible, n_bm = fig_.christie_flow_counts(validated, derived, settings)
-        diagram = fig_.christie_flow(n, exclusions, n_eligible, n_bm)
-    elif study == "mayo":
-        scores = pd.read_parquet(smk.input.scores)
-        matched = pd.read_parquet(smk.input.matched)
-        n, exclusions, groups = fig_.mayo_flow_counts(validated, derived, scores, matched, settings,
-                                                      dict(smk.params.group_labels))
-        footer = f"Matched cohort: n = {sum(g.n_matched for g in groups)}"
-        diagram = fig_.mayo_flow(n, exclusions, groups, footer=footer)
-    else:
-        raise fig_.FigureInputError(f"figure_flow: no flow diagram is defined for study '{study}'")
+    def read(path):
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+
+    match = read(smk.input.match_attrition) if "match_attrition" in smk.input.keys() else None
+    diagram = fig_.flow_diagram(read(smk.input.attrition), match, dict(smk.params.group_labels))
     style = style_from_config(dict(smk.params.style))
     figure = fig_.plot_flow(diagram, style)
     fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
     for problem in fig_.layout_problems(figure):
         log.warning(problem)
-    log.info("%s flow: %s", study, "; ".join(b.text.replace("\n", " ") for b in diagram.boxes))
+    log.info("flow: %s", "; ".join(b.text.replace("\n", " ") for b in diagram.boxes))
 
 
 run_rule(snakemake, main)  # noqa: F821 (injected by Snakemake)

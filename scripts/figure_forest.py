@@ -1,4 +1,4 @@
-"""Rule figure_forest: Study B's hazard ratios (main and sensitivity analyses) as a forest plot."""
+"""Rule figure_forest (mayo design): hazard ratios (main and sensitivity analyses) as a forest plot."""
 
 from nenbone.runner import run_rule
 
@@ -11,7 +11,10 @@ def main(smk, log):
 
     effects = pd.read_csv(smk.input.effects)
     style = style_from_config(dict(smk.params.style))
-    figure = fig_.plot_forest(effects, style, xlabel=smk.params.xlabel, favours=tuple(smk.params.favours),
+    treated, control = smk.params.matching["treated_group"], smk.params.matching["control_group"]
+    xlabel = f"Hazard ratio of death, {treated} vs {control} (log scale)"
+    favours = (f"lower in {treated}", f"higher in {treated}")
+    figure = fig_.plot_forest(effects, style, xlabel=xlabel, favours=favours,
                               sections=dict(smk.params.sections))
     fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
     for problem in fig_.layout_problems(figure):

@@ -1,4 +1,4 @@
-"""Rule figure_love: Study B's covariate balance (standardised mean differences) before and after matching."""
+"""Rule figure_love (mayo design): covariate balance (standardised mean differences) before and after matching."""
 
 from nenbone.runner import run_rule
 
@@ -13,8 +13,9 @@ def main(smk, log):
     balance = pd.read_csv(smk.input.balance)
     labels = fig_.covariate_labels(balance, load_codebook(smk.input.codebook))
     style = style_from_config(dict(smk.params.style))
-    figure = fig_.plot_love(balance, style, labels=labels, threshold=float(smk.params.threshold),
-                            xlabel=smk.params.xlabel)
+    matching = smk.params.matching
+    xlabel = f"Standardised mean difference ({matching['treated_group']} \u2212 {matching['control_group']})"
+    figure = fig_.plot_love(balance, style, labels=labels, threshold=float(smk.params.threshold), xlabel=xlabel)
     fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
     for problem in fig_.layout_problems(figure):
         log.warning(problem)

@@ -1,4 +1,4 @@
-"""Rule figure_ps_distribution: Study B's propensity scores before and after matching."""
+"""Rule figure_ps_distribution (mayo design): propensity scores before and after matching."""
 
 from nenbone.runner import run_rule
 
@@ -11,11 +11,11 @@ def main(smk, log):
 
     scores = pd.read_parquet(smk.input.scores)
     labels = dict(smk.params.group_labels)
-    treated, control = smk.params.treated, smk.params.control
+    treated, control = smk.params.matching["treated_group"], smk.params.matching["control_group"]
     style = style_from_config(dict(smk.params.style))
     figure = fig_.plot_ps_distribution(
         scores, style, treated=(treated, labels.get(treated, treated)), control=(control, labels.get(control, control)),
-        xlabel="Propensity score (log-odds of being in LB)",
+        xlabel=f"Propensity score (log-odds of being in {treated})",
     )
     fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
     for problem in fig_.layout_problems(figure):

@@ -1,4 +1,4 @@
-"""Rule match: Study B propensity score and greedy 1:k caliper matching, with the balance table."""
+"""Rule match (mayo design): propensity score and greedy 1:k caliper matching, with the balance table."""
 
 from nenbone.runner import run_rule
 
@@ -6,10 +6,9 @@ from nenbone.runner import run_rule
 def main(smk, log):
     import pandas as pd
 
-    from nenbone.analysis.matching import balance_table, match
+    from nenbone.analysis.matching import balance_table, match, match_attrition, matching_summary
     from nenbone.codebook import load_codebook
     from nenbone.io.files import write_csv, write_json, write_parquet
-    from nenbone.presentation.matching_report import matching_summary
 
     derived = pd.read_parquet(smk.input.derived)
     settings = dict(smk.params.matching)
@@ -25,6 +24,7 @@ def main(smk, log):
     write_csv(balance, smk.output.balance, float_format="%.6f")
     summary = matching_summary(result, balance)
     write_json(summary, smk.output.summary)
+    write_json(match_attrition(derived, result, settings), smk.output.attrition)
     log.info("matched %d treated with %d controls", summary["n_treated_matched"], summary["n_controls_matched"])
     if summary["n_treated_fewer_than_ratio"]:
         log.warning("%d treated patient(s) matched with fewer than %d controls: %s",

@@ -13,8 +13,8 @@ def main(smk, log):
 
     raw = yaml.safe_load(open(smk.input.numbers, encoding="utf-8"))["raw"]
     checks = []
-    for path in smk.input.published:
-        checks += check_study(yaml.safe_load(open(path, encoding="utf-8")), raw)
+    for path, study in zip(smk.input.published, smk.params.studies, strict=True):
+        checks += check_study(yaml.safe_load(open(path, encoding="utf-8")), raw, study)
     published = {}
     for c in checks:
         published.setdefault(c.study, {})[c.quantity] = c.published

@@ -17,7 +17,7 @@ import yaml
 
 from dialects import CONFIG, DIALECTS, ROOT, build, write_twin
 from nenbone.codebook import load_codebook
-from nenbone.derive import study_module
+from nenbone.derive import design_module
 from nenbone.errors import ConfigError, InputFileError
 from nenbone.io.files import sha256_file
 from nenbone.io.ingest import EMBEDDED_TWIN_SHA256, prepare_ingest, restore_raw
@@ -34,7 +34,7 @@ def pipeline(study: str, data: Path, book: Path) -> dict[str, Any]:
     frame, meta = prepare_ingest(data, cb)
     raw = restore_raw(frame, meta)
     clean = validate(raw, cb, str(data), meta)
-    module = study_module(study)
+    module = design_module(study)
     derived = module.derive(clean, copy.deepcopy(CONFIG[study]), DPM, cb)
     return {"derived": derived, "attrition": module.attrition(clean, CONFIG[study], cb), "meta": meta,
             "tables": analysis_tables(study, derived, len(raw))}
@@ -150,7 +150,7 @@ def test_a_meaning_left_out_is_refused_by_name(corpus, tmp_path):
     assert any("'bone_mets'" in p and "'yes'" in p and "'no'" in p for p in problems), problems
     cb = load_codebook(none)
     with pytest.raises(ConfigError, match=r"'bone_mets'.*'yes'"):
-        study_module(study).derive(pd.DataFrame(), CONFIG[study], DPM, cb)
+        design_module(study).derive(pd.DataFrame(), CONFIG[study], DPM, cb)
 
 
 def test_preflight_passes_every_faithful_dialect(corpus):

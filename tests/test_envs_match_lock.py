@@ -197,6 +197,7 @@ def test_environment_is_closed(env: Path, lock: dict[str, str]):
     assert not missing, f"{env.name} lets pip choose versions of these; pin them:\n" + "\n".join(lines)
 
 
+@pytest.mark.slow
 def test_each_rule_has_what_its_script_imports():
     rules = workflow_rules()
     without_env, lacking = [], []

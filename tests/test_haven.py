@@ -20,8 +20,8 @@ from conftest import tiny_codebook_dict
 RSCRIPT = shutil.which("Rscript")
 if RSCRIPT is None:
     print("test_haven.py: SKIPPED: Rscript not found on PATH (run tests/install_r_haven.sh to install R + haven)")
-pytestmark = pytest.mark.skipif(
-    RSCRIPT is None, reason="Rscript not found on PATH; run tests/install_r_haven.sh to install R + haven")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    RSCRIPT is None, reason="Rscript not found on PATH; run tests/install_r_haven.sh to install R + haven")]
 
 R_SAV = r"""
 suppressPackageStartupMessages(library(haven))

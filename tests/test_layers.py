@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "nenbone"
-RANK = {"codebook": 0, "errors": 0, "io": 1, "validation": 2, "derive": 3, "analysis": 4,
+RANK = {"codebook": 0, "errors": 0, "formatting": 0, "designs": 0, "configcheck": 0, "io": 1, "validation": 2, "derive": 3, "analysis": 4,
         "presentation": 5, "render": 6, "provenance": 7, "runner": 7, "preflight": 7, "synthetic": 8,
         "verify": 9}
 
@@ -36,10 +36,11 @@ def test_every_module_belongs_to_a_layer():
     assert layers - {"__init__"} <= set(RANK)
 
 
-def test_no_lower_layer_imports_a_higher_one():
+def upward_imports(package: Path) -> list[str]:
+    """Every import of a higher layer by a lower one, in the package rooted at `package`."""
     violations = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        rel = path.relative_to(PACKAGE)
+    for path in sorted(package.rglob("*.py")):
+        rel = path.relative_to(package)
         own = rel.parts[0].removesuffix(".py") if len(rel.parts) > 1 or rel.stem != "__init__" else "nenbone"
         if own == "nenbone":
             continue
@@ -47,11 +48,23 @@ def test_no_lower_layer_imports_a_higher_one():
             target = layer_of(module)
             if target in RANK and RANK[target] > RANK[own]:
                 violations.append(f"{rel} ({own}) imports {module} ({target})")
+    return violations
+
+
+def test_no_lower_layer_imports_a_higher_one():
+    violations = upward_imports(PACKAGE)
     assert not violations, "\n".join(violations)
 
 
 def test_the_check_catches_an_upward_import(tmp_path):
-    fake = tmp_path / "m.py"
-    fake.write_text("from nenbone.presentation.tables import describe\n")
-    assert "nenbone.presentation.tables" in imported_modules(fake)
-    assert RANK[layer_of("nenbone.presentation.tables")] > RANK["analysis"]
+    """A copy of the package with one real upward import (analysis -> presentation) fails the check."""
+    import shutil
+
+    copy = tmp_path / "nenbone"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    assert upward_imports(copy) == []
+    module = copy / "analysis" / "descriptive.py"
+    module.write_text(module.read_text(encoding="utf-8") + "\nfrom nenbone.presentation.tables import describe\n",
+                      encoding="utf-8")
+    assert upward_imports(copy) == [
+        "analysis/descriptive.py (analysis) imports nenbone.presentation.tables (presentation)"]

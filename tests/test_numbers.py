@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from nenbone.presentation.numbers import build_numbers, format_p, format_value
+from nenbone.formatting import p_text
+from nenbone.presentation.numbers import build_numbers, format_value
 
 
 def test_counts_percentages_medians():
@@ -17,9 +18,9 @@ def test_counts_percentages_medians():
 
 
 def test_p_values_and_ratios():
-    assert format_p(0.0349) == "0.03"
-    assert format_p(0.00449) == "0.004"
-    assert format_p(0.0004) == "<0.001"
+    assert p_text(0.0349) == "0.03"
+    assert p_text(0.00449) == "0.004"
+    assert p_text(0.0004) == "<0.001"
     assert format_value("logrank_p", 0.65) == "0.65"
     assert format_value("hr", 1.8449) == "1.84"
     assert format_value("smd_after", -0.0549) == "-0.05"

@@ -322,6 +322,7 @@ def test_pdf_pages_fonts_image_and_date(rendered: SimpleNamespace) -> None:
     assert sizes == {PNG_SIZE}  # the figure, at full resolution
 
 
+@pytest.mark.slow
 def test_rerun_is_byte_identical_even_from_another_directory(rendered: SimpleNamespace, tmp_path: Path) -> None:
     project = make_project(tmp_path / "elsewhere")
     render(project, tmp_path / "out1")
@@ -422,6 +423,7 @@ def stub_results(manuscript: Path, root: Path) -> dict[str, str]:
     return tokens
 
 
+@pytest.mark.slow
 def test_manuscript_draft_renders_given_every_key_and_file(tmp_path: Path) -> None:
     root = tmp_path / "project"
     shutil.copytree(REPO / "manuscript", root / "manuscript")

@@ -235,11 +235,23 @@ def test_sensitivity_analyses_run(run):
     variants = CONFIG["mayo"]["sensitivity"]
     rows = effects.sensitivity(derived, MATCHING, variants, ANALYSIS["plans"]["mayo"]["cox"], 0.95)
     assert len(rows) == len(variants) + 1  # and IPTW
+    from lifelines.statistics import logrank_test
+    from scipy.stats import norm
+
     for row in rows:
-        assert np.isfinite(row["hr"]) and row["hr"] > 0 and 0 <= row["p"] <= 1, row
+        # the Wald p agrees with the HR and its interval: se from the CI, p = 2 (1 - Phi(|log HR| / se))
+        se = (np.log(row["upper"]) - np.log(row["lower"])) / (2 * norm.ppf(0.975))
+        assert row["p"] == pytest.approx(2 * norm.sf(abs(np.log(row["hr"])) / se), rel=1e-6), row
     for spec, row in zip(variants, rows):
         settings = {**MATCHING, "ratio": spec["ratio"], "caliper_sd_logit": spec["caliper_sd_logit"]}
-        per = match(derived, settings).per_treated
+        result = match(derived, settings)
+        per = result.per_treated
+        # the log-rank p of the re-matched cohort, by a second library
+        cohort = derived[derived["patient_id"].isin(result.matched["patient_id"])]
+        lb, lo = cohort[cohort["group"] == "LB"], cohort[cohort["group"] == "L"]
+        lr = logrank_test(lb["os_months"], lo["os_months"], lb["os_event"].astype(bool), lo["os_event"].astype(bool))
+        assert row["logrank_p"] == pytest.approx(lr.p_value, rel=1e-6)
+        assert (row["n_lb"], row["n_l"]) == (len(lb), len(lo))
         assert (per["n_controls"] <= spec["ratio"]).all()
         assert row["n_treated_fewer_than_ratio"] == int((per["n_controls"] < spec["ratio"]).sum())
         if spec["caliper_sd_logit"] is None:

@@ -4,7 +4,13 @@ import math
 
 import pandas as pd
 
-from nenbone.presentation.tables import TableSettings, describe, to_markdown
+from nenbone.analysis import descriptive as ds
+from nenbone.presentation.tables import TableSettings, describe_table, to_markdown
+
+
+def describe(frame, rows, settings, group=None, group_labels=None):
+    """The table as the workflow makes it: the analysis' numbers, printed."""
+    return describe_table(ds.describe(frame, rows, settings.chi_square_correction, group, group_labels), settings)
 
 FRAME = pd.DataFrame({
     "grp": ["a", "a", "a", "a", "b", "b", "b", "b", "b", "b"],

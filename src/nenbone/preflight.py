@@ -101,24 +101,28 @@ def _code_text(code: Any) -> str:
 
 def study_problems(study: str, spec: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
     """Everything wrong with one study's codebook and export, as lines naming the file and variable."""
-    from nenbone.derive import study_module
+    from nenbone.derive import design_module
+    from nenbone.designs import merge_settings
 
     try:
         codebook = load_codebook(spec["codebook"])
     except NenboneError as exc:
         return [str(exc)]
+    design = spec.get("design", study)
     try:
-        module = study_module(study)
+        module = design_module(design)
     except ImportError:
-        return [f"no derivation exists for a study named '{study}' (config studies.{study})"]
-    out = [] if codebook.study == study else [
-        f"the codebook is for study '{codebook.study}', configured as the codebook of '{study}'"]
-    out += [f"variable '{n}' is needed by the {study} derivation but not declared in the codebook"
+        return [f"no derivation exists for a design named '{design}' (config studies.{study}.design)"]
+    out = [] if codebook.study == design else [
+        f"the codebook is for the '{codebook.study}' design, configured as the codebook of '{study}' "
+        f"(design '{design}')"]
+    settings = merge_settings(config.get(design) or {}, spec.get("settings") or {})
+    out += [f"variable '{n}' is needed by the {design} derivation but not declared in the codebook"
            for n in getattr(module, "REQUIRED", ()) if n not in codebook.variables]
     needs = {n: m for n, m in getattr(module, "NEEDS", {}).items() if n in codebook.variables}
     out += codebook.missing_meanings(needs)
     for variable, key in getattr(module, "GROUPED", {}).items():
-        out += grouping_problems(codebook, variable, _config_value(config, key), key)
+        out += grouping_problems(codebook, variable, _config_value(settings, key), f"{design}.{key}")
     path = Path(spec["input"])
     if path.is_file():
         out += file_problems(path, codebook)

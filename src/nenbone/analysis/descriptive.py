@@ -15,12 +15,12 @@ scipy is imported inside the functions that need it.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
 
 from nenbone.errors import NenboneError
+from nenbone.formatting import count_percent_text, round_half_up  # noqa: F401 (the one rounding; re-exported)
 
 PERCENTILE_METHOD = "SPSS (n+1)p rule, weighted average at x((n+1)p) (numpy method='weibull')"
 
@@ -121,22 +121,13 @@ class CountPercent:
         return asdict(self)
 
 
-def round_half_up(x: float, digits: int = 0) -> Decimal:
-    """Round half away from zero (22.5 -> 23), not Python's round-half-to-even (22.5 -> 22)."""
-    quantum = Decimal(1).scaleb(-digits)
-    return Decimal(repr(float(x))).quantize(quantum, rounding=ROUND_HALF_UP)
-
-
 def count_percent(n: int, d: int, digits: int = 0) -> CountPercent:
     """'n (p%)' with p = 100 n / d; d = 0 gives percent None and text 'n (-)'."""
     if n < 0 or d < 0 or n > d:
         raise DescriptiveInputError(f"count_percent: need 0 <= n <= d, got n={n}, d={d}")
     if digits < 0:
         raise DescriptiveInputError(f"count_percent: digits must be >= 0, got {digits}")
-    if d == 0:
-        return CountPercent(n, d, None, f"{n} (-)")
-    pct = 100.0 * n / d
-    return CountPercent(n, d, pct, f"{n} ({round_half_up(pct, digits)}%)")
+    return CountPercent(n, d, None if d == 0 else 100.0 * n / d, count_percent_text(n, d, digits))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -288,3 +279,108 @@ def welch_t(x: Any, y: Any) -> TestResult:
 def student_t(x: Any, y: Any) -> TestResult:
     """Student's pooled-variance t test."""
     return t_test(x, y, equal_var=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Descriptive tables: the counts, medians and tests of every row (formatted by presentation.tables)
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell's numbers: a count of a denominator, or the median and IQR of the known values."""
+
+    kind: str  # "count", "median_iqr" or "blank"
+    n: int = 0
+    d: int = 0
+    summary: MedianIQR | None = None
+
+
+@dataclass(frozen=True)
+class DescribedRow:
+    label: str
+    level: str
+    cells: list[Cell]
+    test: TestResult | None
+
+
+@dataclass(frozen=True)
+class Description:
+    """A descriptive table's numbers: the groups (name, n) and one row per row spec (and per level)."""
+
+    groups: list[tuple[str, int]]
+    rows: list[DescribedRow]
+    grouped: bool
+
+
+def _chi2_test(table: np.ndarray, correction: bool) -> TestResult | None:
+    keep = table[:, table.sum(axis=0) > 0]
+    keep = keep[keep.sum(axis=1) > 0]
+    if keep.shape[0] < 2 or keep.shape[1] < 2:
+        return None
+    return pearson_chi2(keep, correction=correction and keep.shape == (2, 2))
+
+
+def _continuous_rows(frame: Any, spec: dict, groups: list, correction: bool) -> list[DescribedRow]:
+    var = spec["variable"]
+    cells = [Cell("median_iqr", summary=median_iqr(frame.loc[mask, var].dropna().astype(float).to_numpy()))
+             for _, mask in groups]
+    test = None
+    if len(groups) == 2:
+        a, b = (frame.loc[m, var].dropna().astype(float) for _, m in groups)
+        if len(a) and len(b):
+            test = mann_whitney(a.to_numpy(), b.to_numpy())
+    return [DescribedRow(f"{spec['label']}, median (IQR)", "", cells, test)]
+
+
+def _binary_rows(frame: Any, spec: dict, groups: list, correction: bool) -> list[DescribedRow]:
+    import pandas as pd
+
+    var = spec["variable"]
+    denom = (frame[spec["denominator"]].astype("boolean").fillna(False) if spec.get("denominator")
+             else pd.Series(True, index=frame.index))
+    values = frame[var].astype("boolean")
+    counts, cells = [], []
+    for _, mask in groups:
+        known = mask & denom & values.notna()
+        n = int((values[known] == True).sum())  # noqa: E712
+        d = int(known.sum())
+        counts.append((n, d - n))
+        cells.append(Cell("count", n, d))
+    test = _chi2_test(np.array(counts).T, correction) if len(groups) >= 2 else None
+    return [DescribedRow(spec["label"] + ", n (%)", "", cells, test)]
+
+
+def _categorical_rows(frame: Any, spec: dict, groups: list, correction: bool) -> list[DescribedRow]:
+    var = spec["variable"]
+    values = frame[var].astype("string")
+    levels = [str(x) for x in spec.get("levels") or sorted(values.dropna().unique())]
+    table = np.array([[int(((values == lev) & mask).sum()) for _, mask in groups] for lev in levels])
+    totals = [int((values.notna() & mask).sum()) for _, mask in groups]
+    test = _chi2_test(table, correction) if len(groups) >= 2 else None
+    rows = [DescribedRow(spec["label"] + ", n (%)", "", [Cell("blank")] * len(groups), test)]
+    labels = spec.get("level_labels") or {}
+    for lev, counts in zip(levels, table):
+        rows.append(DescribedRow("", labels.get(lev, lev), [Cell("count", int(n), d) for n, d in zip(counts, totals)],
+                                 None))
+    return rows
+
+
+ROW_KINDS = {"continuous": _continuous_rows, "binary": _binary_rows, "categorical": _categorical_rows}
+
+
+def describe(frame: Any, rows: list[dict], chi_square_correction: bool = False, group: str | None = None,
+             group_labels: dict[str, str] | None = None) -> Description:
+    """The numbers of a descriptive table: per row spec (and level) a cell per group, and the test between groups."""
+    import pandas as pd
+
+    if group is None:
+        groups = [("All", pd.Series(True, index=frame.index))]
+    else:
+        labels = group_labels or {}
+        keys = list(labels) if labels else sorted(frame[group].dropna().astype(str).unique())
+        groups = [(labels.get(k, k), (frame[group].astype("string") == k).fillna(False).astype(bool)) for k in keys]
+    out: list[DescribedRow] = []
+    for spec in rows:
+        out.extend(ROW_KINDS[spec["kind"]](frame, spec, groups, chi_square_correction))
+    return Description([(name, int(mask.sum())) for name, mask in groups], out, group is not None)

@@ -1,7 +1,8 @@
-"""Study B's effect estimates: Cox models of the matched cohort and the sensitivity analyses.
+"""Effect estimates of a matched design (mayo): Cox models of the matched cohort, the PH test, the 2x2
+tests and the sensitivity analyses.
 
 Every estimate is a plain dict {analysis, label, hr, lower, upper, p, n, events, method}, the rows of
-results/analysis/mayo_effects.csv (and of the forest plot).
+results/analysis/<study>_effects.csv (and of the forest plot).
 """
 
 from __future__ import annotations
@@ -79,8 +80,12 @@ def km_medians(frame: pd.DataFrame, spec: dict[str, Any], groups: tuple[str, str
 
 
 def sensitivity(derived: pd.DataFrame, matching: dict[str, Any], variants: list[dict[str, Any]],
-                spec: dict[str, Any], level: float) -> list[dict[str, Any]]:
-    """Re-match with other ratios and calipers, and weight by inverse probability (ATT); OS compared each time."""
+                spec: dict[str, Any], level: float, scores: pd.DataFrame | None = None) -> list[dict[str, Any]]:
+    """Re-match with other ratios and calipers, and weight by inverse probability (ATT); OS compared each time.
+
+    `scores` are the propensity scores of the main match (the match rule's `<study>_scores.parquet`:
+    patient_id, group, ps); the weights are computed from them, not from a second fit of the model.
+    """
     groups = (matching["treated_group"], matching["control_group"])
     rows = []
     for variant in variants:
@@ -91,11 +96,65 @@ def sensitivity(derived: pd.DataFrame, matching: dict[str, Any], variants: list[
         rows.append({"analysis": "sensitivity", "label": variant["label"], **est,
                      **km_medians(cohort, spec, groups, level),
                      "n_treated_fewer_than_ratio": int((result.per_treated["n_controls"] < result.ratio).sum())})
-    base = match(derived, matching)
-    scores = base.scores.merge(derived, on="patient_id", how="left", suffixes=("", "_derived"))
-    scores["iptw"] = iptw_weights(scores["ps"], scores["treated"], "ATT").to_numpy()
+    if scores is None:
+        scores = match(derived, matching).scores
+    scores = scores[["patient_id", "ps"]].merge(derived, on="patient_id", how="left", validate="one_to_one")
+    treated = scores[spec["exposure"]] == matching["treated_group"]
+    scores["iptw"] = iptw_weights(scores["ps"], treated, "ATT").to_numpy()
     est, _ = cox_estimate(scores, spec, [], "efron", level, cluster=None, weights="iptw")
     rows.append({"analysis": "sensitivity", "label": "Inverse probability of treatment weighting (ATT), all patients",
                  **est, **{k: v for k, v in km_medians(scores, spec, groups, level).items() if k.startswith("n_")},
                  "n_treated_fewer_than_ratio": None})
     return rows
+
+
+P_KEYS = {  # 2x2 test name -> key of its p under the flag's numbers
+    "Pearson chi-square": "p_pearson",
+    "Pearson chi-square with Yates' continuity correction": "p_yates",
+    "likelihood-ratio chi-square": "p_likelihood_ratio",
+    "Fisher's exact test, two-sided": "p_fisher",
+    "Fisher's exact test, one-sided (direction of the observed difference)": "p_fisher_one_sided",
+}
+
+
+def proportion_tests(cohort: pd.DataFrame, flag: str, group: str, groups: tuple[str, str]) -> list[dict[str, Any]]:
+    """Every standard 2x2 test of a flag between two groups (to show which, if any, gives a published p)."""
+    from nenbone.analysis import descriptive as ds
+
+    counts = []
+    for g in groups:
+        values = cohort.loc[cohort[group] == g, flag].dropna().astype(bool)
+        counts += [int(values.sum()), int(len(values))]
+    return [{"test": t.test, "key": P_KEYS.get(t.test, t.test), "statistic": t.statistic, "p": t.p}
+            for t in ds.compare_proportions(*counts).tests]
+
+
+def matched_comparison(derived: pd.DataFrame, cohort: pd.DataFrame, summary: dict[str, Any], n_resections: int,
+                       plan: dict, analysis: dict, matching: dict, variants: list[dict],
+                       scores: pd.DataFrame | None = None) -> dict[str, Any]:
+    """Everything a matched design estimates beyond its plan: pool and matched counts, the 2x2 tests of
+    major resection, Cox models (Efron and Breslow, unadjusted and adjusted), the PH test and the
+    sensitivity analyses. Returns {"numbers": ..., "major_tests": [...], "cox_rows": [...], "sensitivity_rows": [...]}."""
+    treated, control = matching["treated_group"], matching["control_group"]
+    n: dict[str, Any] = {}
+    in_group = derived["group"].value_counts()
+    n["n_resections"] = n_resections
+    n["pool"] = {"n_lb": int(in_group.get(treated, 0)), "n_l": int(in_group.get(control, 0)),
+                 "n_other": n_resections - len(derived)}
+    matched_counts = cohort["group"].value_counts()
+    n["matched"] = {"n_lb": int(matched_counts.get(treated, 0)), "n_l": int(matched_counts.get(control, 0))}
+    major_tests = proportion_tests(cohort, "major_resection", "group", (treated, control))
+    n["major"] = {t["key"]: t["p"] for t in major_tests}
+    cox_spec = plan["cox"]
+    level = analysis["confidence_level"]
+    cox_rows = cox_models(cohort, cox_spec, list(matching["covariates"]), level)
+    main = next(r for r in cox_rows if r["analysis"] == f"cox_unadjusted_{analysis['cox_ties']}")
+    adjusted = next(r for r in cox_rows if r["analysis"] == f"cox_adjusted_{analysis['cox_ties']}")
+    n["cox"] = {k: main[k] for k in ("hr", "lower", "upper", "p", "n", "events", "method")}
+    n["cox_adjusted"] = {k: adjusted[k] for k in ("hr", "lower", "upper", "p", "method")}
+    n["cox"]["ph_p"] = ph_check(cohort, cox_spec)["p"]
+    sens_rows = sensitivity(derived, matching, variants, cox_spec, level, scores)
+    n["matching"] = {k: summary[k] for k in ("ratio", "caliper_sd_logit", "sd_logit", "caliper_logit", "n_treated",
+                                               "n_treated_matched", "n_controls_pool", "n_controls_matched",
+                                               "n_treated_fewer_than_ratio", "max_abs_smd_before", "max_abs_smd_after")}
+    return {"numbers": n, "major_tests": major_tests, "cox_rows": cox_rows, "sensitivity_rows": sens_rows}

@@ -51,7 +51,7 @@ class PropensityFit:
     """A fitted propensity model and the scores of every patient in it."""
 
     covariates: tuple[str, ...]
-    params: pd.Series  # by design column ("const", "age_years", "sex[male]", ...)
+    params: pd.Series  # by design column ("const", "age_years", "sex[T.male]", ...)
     scores: pd.DataFrame  # patient_id, treated (bool), ps, logit; in input order
     converged: bool = True
 
@@ -88,6 +88,19 @@ def _is_categorical(s: pd.Series) -> bool:
     return isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s)
 
 
+def dummy_term(name: str, level: Any) -> str:
+    """The name of a treatment-coded dummy column, as formulaic/patsy and the Cox model name it: 'sex[T.male]'."""
+    return f"{name}[T.{level}]"
+
+
+def treatment_dummies(values: pd.Series, name: str, reference: Any = None) -> dict[str, pd.Series]:
+    """0/1 columns, one per level but the reference (default the first level, sorted as text), named by `dummy_term`."""
+    text = values.astype(str)
+    levels = sorted(values.dropna().astype(str).unique())
+    ref = levels[0] if reference is None else str(reference)
+    return {dummy_term(name, level): (text == level).astype(float) for level in levels if level != ref}
+
+
 def design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:
     """Model matrix: intercept, numeric covariates as they are, categorical ones as dummies (first level = reference)."""
     missing = [c for c in covariates if c not in frame.columns]
@@ -101,17 +114,15 @@ def design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFram
             if len(levels) < 2:
                 raise MatchingError(
                     f"propensity model: covariate '{name}' has a single value ({levels}) among the patients "
-                    "to be matched; it cannot enter the model - remove it from mayo.matching.covariates"
+                    "to be matched; it cannot enter the model - remove it from the matching covariates (matching.covariates of the design settings)"
                 )
-            text = s.astype(str)
-            for level in levels[1:]:
-                cols[f"{name}[{level}]"] = (text == level).astype(float)
+            cols.update(treatment_dummies(s, name))
         else:
             x = pd.to_numeric(s, errors="raise").astype(float)
             if x.nunique() < 2:
                 raise MatchingError(
                     f"propensity model: covariate '{name}' is constant among the patients to be matched; "
-                    "it cannot enter the model - remove it from mayo.matching.covariates"
+                    "it cannot enter the model - remove it from the matching covariates (matching.covariates of the design settings)"
                 )
             cols[name] = x
     return pd.DataFrame(cols, index=frame.index)
@@ -177,7 +188,7 @@ def fit_propensity(
             "propensity model: the logistic regression did not converge "
             f"({'perfect separation' if separated else 'no convergence in 100 Newton steps'}); largest "
             f"coefficients: {', '.join(f'{k} = {v:.1f}' for k, v in big.items())}. Some combination of "
-            "covariates predicts the group perfectly: simplify mayo.matching.covariates"
+            "covariates predicts the group perfectly: simplify the matching covariates (matching.covariates of the design settings)"
         )
     lin = X.to_numpy() @ res.params.to_numpy()
     scores = pd.DataFrame(
@@ -207,7 +218,7 @@ def _check_settings(ratio: Any, caliper_sd_logit: Any, treated_order: Any, seed:
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         problems.append(f"seed must be an integer >= 0 (got {seed!r})")
     if problems:
-        raise ConfigError("mayo.matching: " + "; ".join(problems))
+        raise ConfigError("matching settings: " + "; ".join(problems))
 
 
 def greedy_match(
@@ -259,7 +270,7 @@ def treated_order_indices(logit_treated: np.ndarray, treated_key: np.ndarray, ho
         return np.arange(n)
     if how == "random":
         return np.argsort(treated_key, kind="stable")
-    raise ConfigError(f"mayo.matching.treated_order: unknown order {how!r}; use one of {', '.join(TREATED_ORDERS)}")
+    raise ConfigError(f"matching.treated_order: unknown order {how!r}; use one of {', '.join(TREATED_ORDERS)}")
 
 
 def match_on_scores(
@@ -357,18 +368,18 @@ def match(
     id_col: str = "patient_id",
     group_col: str = "group",
 ) -> MatchResult:
-    """Fit the propensity model on complete cases of the two groups and match (settings = config mayo.matching)."""
+    """Fit the propensity model on complete cases of the two groups and match (settings = the study's matching settings)."""
     required = ("treated_group", "control_group", "covariates", "ratio", "caliper_sd_logit", "treated_order", "seed")
     absent = [k for k in required if k not in settings]
     if absent:
-        raise ConfigError(f"mayo.matching: missing key(s) {', '.join(absent)}")
+        raise ConfigError(f"matching settings: missing key(s) {', '.join(absent)}")
     treated_group, control_group = settings["treated_group"], settings["control_group"]
     covariates = list(settings["covariates"])
     replace = bool(settings.get("replace", False))
     _check_settings(settings["ratio"], settings["caliper_sd_logit"], settings["treated_order"], settings["seed"])
     for col in (id_col, group_col, *covariates):
         if col not in frame.columns:
-            raise ConfigError(f"matching: column '{col}' (from mayo.matching) is not in the derived data")
+            raise ConfigError(f"matching: column '{col}' (from the matching settings) is not in the derived data")
 
     excluded = []
     in_groups = frame[group_col].isin([treated_group, control_group])
@@ -511,3 +522,69 @@ def iptw_weights(ps: pd.Series, treated: pd.Series, estimand: str = "ATT") -> pd
         raise ConfigError(f"IPT weights: estimand must be 'ATT' or 'ATE' (got {estimand!r})")
     index = ps.index if isinstance(ps, pd.Series) else None
     return pd.Series(w, index=index, name=f"iptw_{estimand.lower()}")
+
+
+# ------------------------------------------------------------------------ attrition
+
+
+def match_attrition(frame: pd.DataFrame, result: MatchResult, settings: Mapping[str, Any],
+                    *, group_col: str = "group") -> dict[str, Any]:
+    """Who entered the propensity model, who was left out for a missing covariate (by variable) and
+    who was matched, per study group (treated first): results/matched/<study>_attrition.json."""
+    covariates = list(settings["covariates"])
+    out = []
+    for name in (settings["treated_group"], settings["control_group"]):
+        rows = frame.loc[frame[group_col] == name]
+        missing = rows[covariates].isna()
+        n_in_model = int((result.scores["group"] == name).sum())
+        n_matched = int((result.matched["group"] == name).sum())
+        out.append({
+            "group": str(name),
+            "n": int(len(rows)),
+            "n_in_model": n_in_model,
+            "excluded_missing": [{"variable": c, "n": int(missing[c].sum())} for c in covariates if missing[c].any()],
+            "n_missing_any": int(missing.any(axis=1).sum()),
+            "n_matched": n_matched,
+            "n_unmatched": n_in_model - n_matched,
+        })
+    return {"groups": out}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars to plain Python; NaN to None (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def matching_summary(result: MatchResult, balance: pd.DataFrame) -> dict[str, Any]:
+    """Aggregate facts of one matching run, safe to publish (no row-level data): results/matched/<study>_matching.json."""
+    per = result.per_treated
+    short = per[per["n_controls"] < result.ratio]
+    reasons = short["reason"].fillna("").value_counts().sort_index()
+    model = result.model
+    return _plain({
+        "ratio": result.ratio,
+        "caliper_sd_logit": result.settings.get("caliper_sd_logit"),
+        "caliper_logit": result.caliper,
+        "sd_logit": result.sd_logit,
+        "treated_order": result.treated_order,
+        "seed": result.seed,
+        "n_treated": int(len(per)),
+        "n_treated_matched": result.n_treated_matched,
+        "n_controls_pool": int((~result.scores["treated"]).sum()),
+        "n_controls_matched": result.n_controls_matched,
+        "n_treated_fewer_than_ratio": int(len(short)),
+        "fewer_than_ratio_reasons": {str(k): int(v) for k, v in reasons.items()},
+        "controls_per_treated": {str(k): int(v) for k, v in per["n_controls"].value_counts().sort_index().items()},
+        "n_excluded_from_model": int(len(result.excluded)),
+        "excluded_reasons": {str(k): int(v) for k, v in result.excluded["reason"].value_counts().sort_index().items()},
+        "model_converged": bool(model.converged) if model else None,
+        "model_coefficients": {str(k): float(v) for k, v in model.params.items()} if model else {},
+        "max_abs_smd_before": float(np.nanmax(np.abs(balance["smd_before"]))),
+        "max_abs_smd_after": float(np.nanmax(np.abs(balance["smd_after"]))),
+    })

@@ -13,18 +13,34 @@ from typing import Any
 import pandas as pd
 
 from nenbone.analysis import survival as sv
-from nenbone.errors import ConfigError
+from nenbone.errors import ConfigError, NenboneError
 
 
-def select_rows(frame: pd.DataFrame, where: dict[str, Any] | None, source: str) -> pd.DataFrame:
-    """Rows whose columns equal every value in `where` (missing values never match)."""
-    keep = pd.Series(True, index=frame.index)
+class SelectionError(NenboneError):
+    """Rows cannot be selected: a `where` column is unknown, or missing where it decides."""
+
+
+def select_rows(frame: pd.DataFrame, where: dict[str, Any] | None, source: str,
+                id_col: str = "patient_id") -> pd.DataFrame:
+    """Rows where every `column == value` holds, applied in order; a missing value is an error naming the
+    patients, never a silent 'no'.
+
+    Filters apply one after another, so a column that is <NA> by definition outside an earlier
+    filter (e.g. BM details for patients without BMs) is only checked where it matters.
+    """
+    absent = [c for c in (where or {}) if c not in frame.columns]
+    if absent:
+        raise ConfigError(f"{source}: 'where' names column(s) {', '.join(map(repr, absent))}, which the data do not have")
+    out = frame
     for column, value in (where or {}).items():
-        if column not in frame.columns:
-            raise ConfigError(f"{source}: 'where' names column '{column}', which the data do not have")
-        col = frame[column]
-        keep &= (col == value).fillna(False).astype(bool)
-    return frame[keep]
+        missing = out[column].isna().to_numpy()
+        if missing.any():
+            rows = out.loc[missing]
+            ids = rows[id_col].astype(str).tolist() if id_col in rows.columns else [str(i) for i in rows.index]
+            raise SelectionError(f"{source}: '{column}' is missing for patient(s) {', '.join(ids)}; "
+                                 f"cannot decide '{column} == {value}'")
+        out = out.loc[(out[column] == value).to_numpy(dtype=bool)]
+    return out
 
 
 def km_summary(km: sv.KMResult) -> dict[str, Any]:
@@ -92,3 +108,37 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
         out.update({"logrank_chi2": lr.chi2, "logrank_df": lr.df, "logrank_p": lr.p})
     out["n"] = int(len(used))
     return out, curves
+
+
+def survival_results(frame: pd.DataFrame, plans: list[dict], analysis: dict
+                     ) -> tuple[dict[str, Any], dict[str, dict[str, sv.KMResult]]]:
+    """Every survival plan's numbers and its curves, both keyed by plan name."""
+    numbers, curves = {}, {}
+    for plan in plans:
+        numbers[plan["name"]], curves[plan["name"]] = run_survival_plan(
+            frame, plan, level=analysis["confidence_level"], at_risk_times=list(analysis["at_risk_times_months"]))
+    return numbers, curves
+
+
+def curve_record(km: sv.KMResult) -> dict[str, Any]:
+    """One Kaplan-Meier curve as a figure draws it: the steps with their log-log band and censorings,
+    numbers at risk, the median and both of its intervals (results/analysis/<study>.curves.json)."""
+    lower, upper = sv.loglog_band(km.table, km.level)
+    # registry scale: only the vertices a page can show (tables of the studies' size are kept whole)
+    table = sv.step_vertices(km.table.assign(lower=lower, upper=upper))
+    lower, upper = table["lower"].to_numpy(), table["upper"].to_numpy()
+    return {
+        "label": km.label, "n": km.n, "events": km.events, "level": km.level, "median": km.median,
+        "median_ci_spss": [km.spss.lower, km.spss.upper], "median_ci_loglog": list(km.median_ci_loglog),
+        "at_risk": [[float(t), int(n)] for t, n in km.at_risk.items()],
+        "steps": {"time": table["time"].astype(float).tolist(), "S": table["S"].astype(float).tolist(),
+                  "lower": [float(x) for x in lower], "upper": [float(x) for x in upper],
+                  "censored": table["censored"].astype(int).tolist()},
+    }
+
+
+def curves_document(numbers: dict[str, Any], curves: dict[str, dict[str, sv.KMResult]]) -> dict[str, Any]:
+    """Every plan's curves (in the plan's group order) and its log-rank p, for the Kaplan-Meier figures."""
+    return {name: {"logrank_p": numbers[name].get("logrank_p"),
+                   "curves": [{"key": key, **curve_record(km)} for key, km in by_key.items()]}
+            for name, by_key in curves.items()}

@@ -10,12 +10,14 @@ and the range. With `group`, every flag is given per group level.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from nenbone.analysis import descriptive as ds
-from nenbone.analysis.plans import group_key, select_rows
+from nenbone.analysis.plans import SelectionError, group_key, select_rows
+from nenbone.errors import ConfigError
 
 
 def flag_count(values: pd.Series, negate: bool = False) -> dict[str, Any]:
@@ -86,3 +88,69 @@ def summarise(frame: pd.DataFrame, blocks: list[dict[str, Any]]) -> dict[str, An
         else:
             tree.update(numbers)
     return tree
+
+
+def study_numbers(frame: pd.DataFrame, plan: dict, number_blocks: list[dict], analysis: dict,
+                  survival_frame: pd.DataFrame | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A study's numbers (summary blocks and every survival plan) and its Kaplan-Meier curves by plan."""
+    from nenbone.analysis.plans import survival_results
+
+    numbers = summarise(frame, number_blocks)
+    surv_numbers, curves = survival_results(frame if survival_frame is None else survival_frame,
+                                            plan.get("survival", []), analysis)
+    numbers.update(surv_numbers)
+    return numbers, curves
+
+
+@dataclass(frozen=True)
+class BarItem:
+    """One bar: a boolean column, its label, its section and which denominator it is a percentage of."""
+
+    column: str
+    label: str
+    section: str
+    denominator: str = "all"  # "all" (every patient shown) or the name of a boolean column (e.g. ever symptomatic)
+
+
+def bar_counts(frame: pd.DataFrame, items: list[BarItem], id_col: str = "patient_id") -> pd.DataFrame:
+    """n, denominator and % per item over its denominator rows; a missing value among them is an error.
+
+    Values outside an item's denominator (e.g. <NA> for never-symptomatic patients when the
+    denominator is the ever symptomatic) are not looked at.
+    """
+    def ids(rows: pd.DataFrame, mask: Any) -> str:
+        return ", ".join(rows.loc[mask, id_col].astype(str)) if id_col in rows.columns else str(list(rows.index[mask]))
+
+    cols = sorted({i.column for i in items} | {i.denominator for i in items if i.denominator != "all"})
+    absent = [c for c in cols if c not in frame.columns]
+    if absent:
+        raise ConfigError(f"bar counts: columns not in the data: {', '.join(absent)}")
+    problems, rows = [], []
+    for item in items:
+        if item.denominator == "all":
+            base = frame
+        else:
+            flag = frame[item.denominator]
+            if flag.isna().any():
+                problems.append(f"denominator '{item.denominator}' missing for patient(s) {ids(frame, flag.isna().to_numpy())}")
+                continue
+            base = frame.loc[flag.astype(bool).to_numpy()]
+        miss = base[item.column].isna().to_numpy()
+        if miss.any():
+            problems.append(f"'{item.column}' missing for patient(s) {ids(base, miss)}")
+            continue
+        n, d = int(base[item.column].astype(bool).sum()), len(base)
+        rows.append({"column": item.column, "label": item.label, "section": item.section, "n": n,
+                     "denominator": d, "denominator_kind": item.denominator,
+                     "percent": 100.0 * n / d if d else float("nan")})
+    if problems:
+        raise SelectionError("bar counts: " + "; ".join(problems))
+    return pd.DataFrame(rows, columns=["column", "label", "section", "n", "denominator", "denominator_kind", "percent"])
+
+
+def descriptive_tables(frame: pd.DataFrame, specs: dict[str, dict], chi_square_correction: bool
+                       ) -> dict[str, ds.Description]:
+    """The numbers of every descriptive table of a plan (config plans.<design>.tables), by table name."""
+    return {name: ds.describe(select_rows(frame, spec.get("where"), f"table '{name}'"), spec["rows"],
+                              chi_square_correction, group=spec.get("group"), group_labels=spec.get("group_labels"))
+            for name, spec in specs.items()}

@@ -1,6 +1,6 @@
 """Derivation of each study's analysis variables from the clean (validated) data.
 
-Each study module exposes `derive(clean, settings, days_per_month, codebook) -> DataFrame`,
+Each design's module exposes `derive(clean, settings, days_per_month, codebook) -> DataFrame`,
 `attrition(clean, settings, codebook) -> dict` (who was excluded, by reason) and `NEEDS` (the
 meanings it asks the codebook for, checked before a run). The definitions of the derived variables
 are written once, in the study's codebook (`derived:` section); raw codes are never held here: a
@@ -17,14 +17,9 @@ from typing import Any
 import pandas as pd
 
 
-def study_module(study: str) -> ModuleType:
-    """The derivation module of a study (derive, attrition, NEEDS)."""
-    return importlib.import_module(f"nenbone.derive.{study}")
-
-
-def deriver(study: str) -> Any:
-    """The `derive` function of a study module."""
-    return study_module(study).derive
+def design_module(design: str) -> ModuleType:
+    """The derivation module of a design (derive, attrition, NEEDS, REQUIRED, GROUPED)."""
+    return importlib.import_module(f"nenbone.derive.{design}")
 
 
 def code_key(value: Any) -> Any:

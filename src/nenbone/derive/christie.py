@@ -43,7 +43,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "bm_extent": ("solitary", "oligometastatic", "widespread"),
     "vital_status": ("dead", "alive"),
 }
-GROUPED = {"primary_site": "christie.derivation.primary_group"}
+GROUPED = {"primary_site": "derivation.primary_group"}
 # Every raw variable the derivation reads (the codebook must declare each; the export must hold it).
 REQUIRED = (
     "patient_id", "date_of_birth", "date_nen_diagnosis", "primary_site", "grade", "functional_status",

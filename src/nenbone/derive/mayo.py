@@ -50,7 +50,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     **{flag: ("yes", "no") for flag in BONE_FLAGS},
     "vital_status": ("dead", "alive"),
 }
-GROUPED = {"extrahepatic": "mayo.groups", "primary_site": "mayo.primary_groups"}  # variable -> config key
+GROUPED = {"extrahepatic": "groups", "primary_site": "primary_groups"}  # variable -> key of the design settings
 REQUIRED = RAW_COLUMNS  # every raw variable the derivation reads
 
 COLUMNS = (

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from nenbone.analysis.descriptive import round_half_up
+from nenbone.formatting import NOT_REACHED, p_text, round_half_up
 
-NOT_REACHED = "not reached"
 COUNT_KEYS = frozenset({"n", "events", "count_min", "count_max", "df"})
 TWO_DP_KEYS = frozenset({"hr", "chi2", "z", "smd", "coef"})
 
@@ -39,14 +38,6 @@ def _is_two_dp(key: str) -> bool:
     return key in TWO_DP_KEYS or key.endswith("_hr") or "smd" in key or key.endswith("_chi2")
 
 
-def format_p(p: float) -> str:
-    if p < 0.001:
-        return "<0.001"
-    if p < 0.01:
-        return str(round_half_up(p, 3))
-    return str(round_half_up(p, 2))
-
-
 def format_value(key: str, value: Any) -> str:
     """The text a number is printed as, chosen by its key's name."""
     if value is None:
@@ -60,7 +51,7 @@ def format_value(key: str, value: Any) -> str:
     if _is_pct(key):
         return f"{round_half_up(value, 0)}%"
     if _is_p(key):
-        return format_p(float(value))
+        return p_text(float(value))
     if _is_two_dp(key):
         return str(round_half_up(value, 2))
     if isinstance(value, int):
@@ -134,30 +125,30 @@ def join_words(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def settings_numbers(config: dict[str, Any], labels: dict[str, str] | None = None) -> dict[str, Any]:
-    """Study choices from the config that the methods text states (text: they are not results).
-
-    `labels` maps derived variable names to their codebook labels, so covariates read as words.
-    """
-    labels = labels or {}
-    chr_cfg, mayo_cfg = config["christie"], config["mayo"]
-    match = mayo_cfg["matching"]
-    caliper = match["caliper_sd_logit"]
-    christie = {
-        "from_text": date_text(chr_cfg["eligibility"]["diagnosis_from"]),
-        "to_text": date_text(chr_cfg["eligibility"]["diagnosis_to"]),
-        "synchronous_window_days": str(chr_cfg["derivation"]["synchronous_window_days"]),
-        "same_time_window_days": str(chr_cfg["derivation"]["same_time_window_days"]),
+def christie_methods(settings: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
+    """What the methods text states of a study of the christie design (its settings)."""
+    eligibility, derivation = settings["eligibility"], settings["derivation"]
+    return {
+        "from_text": date_text(eligibility["diagnosis_from"]),
+        "to_text": date_text(eligibility["diagnosis_to"]),
+        "synchronous_window_days": str(derivation["synchronous_window_days"]),
+        "same_time_window_days": str(derivation["same_time_window_days"]),
         "age_at": {"nen_diagnosis": "NEN diagnosis", "bm_diagnosis": "diagnosis of bone metastases"}[
-            chr_cfg["derivation"]["age_at"]],
-        "excluded_text": join_words([f"G{e['grade']} {e['primary_group']} NENs" for e in chr_cfg["eligibility"]["exclude"]]),
+            derivation["age_at"]],
+        "excluded_text": join_words([f"G{e['grade']} {e['primary_group']} NENs" for e in eligibility["exclude"]]),
         "symptom_denominator": {"all_bm": "all patients with bone metastases",
                                 "ever_symptomatic": "patients who ever had symptoms"}[
-            chr_cfg["derivation"]["symptom_percent_denominator"]],
+            derivation["symptom_percent_denominator"]],
     }
-    mayo = {
-        "from_text": date_text(mayo_cfg["period"]["from"]),
-        "to_text": date_text(mayo_cfg["period"]["to"]),
+
+
+def mayo_methods(settings: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
+    """What the methods text states of a study of the mayo design (its settings)."""
+    match = settings["matching"]
+    caliper = match["caliper_sd_logit"]
+    return {
+        "from_text": date_text(settings["period"]["from"]),
+        "to_text": date_text(settings["period"]["to"]),
         "ratio": str(match["ratio"]),
         "caliper_text": "no caliper" if caliper is None else f"a caliper of {caliper} standard deviations of the logit",
         "covariates_text": join_words([_lower_first(labels.get(c, c.replace("_", " "))) for c in match["covariates"]]),
@@ -166,14 +157,28 @@ def settings_numbers(config: dict[str, Any], labels: dict[str, str] | None = Non
                        "data": "in the order of the data file",
                        "random": "in a random order (seeded)"}[match["treated_order"]],
         "seed": str(match["seed"]),
-        "major_min_segments": str(mayo_cfg["major_resection_min_segments"]),
+        "major_min_segments": str(settings["major_resection_min_segments"]),
     }
+
+
+METHODS = {"christie": christie_methods, "mayo": mayo_methods}  # design -> its methods text
+
+
+def settings_numbers(config: dict[str, Any], designs: dict[str, str], study_settings: dict[str, dict[str, Any]],
+                     labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """Study choices from the config that the methods text states (text: they are not results).
+
+    `designs` maps each study to its design, `study_settings` each study to its design settings;
+    `labels` maps derived variable names to their codebook labels, so covariates read as words.
+    """
+    labels = labels or {}
     settings = {
         "ci_pct": f"{round_half_up(100 * config['analysis']['confidence_level'], 0)}",
         "days_per_month": f"{config['days_per_month']}",
         "cox_ties": config["analysis"]["cox_ties"].capitalize(),
     }
-    return {"settings": settings, "methods": {"christie": christie, "mayo": mayo}}
+    methods = {study: METHODS[design](study_settings[study], labels) for study, design in sorted(designs.items())}
+    return {"settings": settings, "methods": methods}
 
 
 def _lower_first(text: str) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from nenbone.analysis.descriptive import round_half_up
+from nenbone.formatting import round_half_up
 from nenbone.errors import ConfigError
 
 CHECK_COLUMNS = ("study", "quantity", "published", "reproduced", "tolerance", "status", "wording", "source", "reason")
@@ -46,15 +46,20 @@ def tolerance_text(precision: int) -> str:
     return f"±{half} (rounded to {precision} dp)"
 
 
-def check_quantity(study: str, spec: dict[str, Any], raw_values: dict[str, Any]) -> Check:
-    """One published quantity against its reproduced value."""
+def study_key(value_key: str, study: str) -> str:
+    """A published value key (rooted at the design's published study) rooted at `study` instead."""
+    return f"{study}.{value_key.split('.', 1)[1]}" if "." in value_key else value_key
+
+
+def check_quantity(study: str, spec: dict[str, Any], raw_values: dict[str, Any], root: str | None = None) -> Check:
+    """One published quantity against its reproduced value (in study `root`, default the published study)."""
     missing = [f for f in REQUIRED_FIELDS if f not in spec]
     if missing:
         raise ConfigError(f"published quantity {spec.get('id', '?')} of {study} lacks {', '.join(missing)}")
     places = int(spec["precision"])
     published = Decimal(str(spec["published"])).quantize(Decimal(1).scaleb(-places))
     try:
-        value = lookup(raw_values, spec["value_key"])
+        value = lookup(raw_values, study_key(spec["value_key"], root) if root else spec["value_key"])
     except KeyError:
         value = None
     reproduced = "" if value is None else str(round_half_up(value, places))
@@ -76,14 +81,14 @@ def check_quantity(study: str, spec: dict[str, Any], raw_values: dict[str, Any])
     return Check(status="mismatch", reason=f"reproduced {value!r} does not round to {published}", **base)
 
 
-def check_study(published: dict[str, Any], raw_values: dict[str, Any]) -> list[Check]:
-    """All published quantities of one study."""
-    study = published["study"]
+def check_study(published: dict[str, Any], raw_values: dict[str, Any], root: str | None = None) -> list[Check]:
+    """All published quantities of one design, reproduced by study `root` (default: the published study)."""
+    study = root or published["study"]
     ids = [q["id"] for q in published["quantities"]]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ConfigError(f"published numbers of {study}: duplicate ids {', '.join(dupes)}")
-    return [check_quantity(study, q, raw_values) for q in published["quantities"]]
+    return [check_quantity(study, q, raw_values, root) for q in published["quantities"]]
 
 
 def summarise(checks: list[Check]) -> dict[str, int]:
@@ -92,3 +97,14 @@ def summarise(checks: list[Check]) -> dict[str, int]:
         counts[c.status] += 1
     counts["total"] = len(checks)
     return counts
+
+
+REPLICATION_COLUMNS = ("quantity", "wording", "published", "twin", "cohort", "cohort_status")
+
+
+def replication_rows(published: dict[str, Any], raw_values: dict[str, Any], twin: str, cohort: str) -> list[dict[str, str]]:
+    """Each published quantity: the published value, the twin's (the design's main study) and this cohort's."""
+    twin_checks = check_study(published, raw_values, twin)
+    cohort_checks = check_study(published, raw_values, cohort)
+    return [{"quantity": t.quantity, "wording": t.wording, "published": t.published, "twin": t.reproduced,
+             "cohort": c.reproduced, "cohort_status": c.status} for t, c in zip(twin_checks, cohort_checks, strict=True)]

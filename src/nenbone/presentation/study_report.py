@@ -1,4 +1,5 @@
-"""A study's numbers and tables from its derived data and its analysis plan (config/analysis.yaml)."""
+"""A study's tables, printed from what the analysis computed (`nenbone.analysis.summaries`: numbers,
+survival plans and descriptive tables) under its analysis plan (config/analysis.yaml)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ from typing import Any
 import pandas as pd
 
 from nenbone.analysis import descriptive as ds
-from nenbone.analysis.plans import KM_CONVENTIONS, run_survival_plan, select_rows
-from nenbone.analysis.summaries import summarise
-from nenbone.presentation.tables import TableSettings, describe, survival_table
+from nenbone.analysis.plans import KM_CONVENTIONS
+from nenbone.presentation.tables import TableSettings, describe_table, survival_table
 
 
 @dataclass
@@ -30,32 +30,13 @@ def conventions(settings: TableSettings) -> dict[str, str]:
     }
 
 
-def descriptive_tables(frame: pd.DataFrame, specs: dict[str, dict], settings: TableSettings) -> dict[str, pd.DataFrame]:
-    out = {}
-    for name, spec in specs.items():
-        rows = select_rows(frame, spec.get("where"), f"table '{name}'")
-        out[name] = describe(rows, spec["rows"], settings, group=spec.get("group"), group_labels=spec.get("group_labels"))
-    return out
-
-
-def survival_results(frame: pd.DataFrame, plans: list[dict], analysis: dict) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Every survival plan's numbers (keyed by plan name) and its curves (for figures)."""
-    numbers, curves = {}, {}
-    for plan in plans:
-        numbers[plan["name"]], curves[plan["name"]] = run_survival_plan(
-            frame, plan, level=analysis["confidence_level"], at_risk_times=list(analysis["at_risk_times_months"]))
-    return numbers, curves
-
-
-def study_report(frame: pd.DataFrame, plan: dict, number_blocks: list[dict], analysis: dict,
-                 settings: TableSettings, survival_frame: pd.DataFrame | None = None) -> StudyReport:
-    """Numbers (summary blocks + survival) and tables (descriptive + survival) of one study."""
-    report = StudyReport()
-    report.numbers.update(summarise(frame, number_blocks))
-    surv_numbers, _ = survival_results(frame if survival_frame is None else survival_frame, plan.get("survival", []), analysis)
-    report.numbers.update(surv_numbers)
+def study_report(plan: dict, numbers: dict[str, Any], descriptions: dict[str, ds.Description],
+                 settings: TableSettings) -> StudyReport:
+    """Tables (descriptive + survival) of one study beside its numbers and their conventions."""
+    report = StudyReport(numbers=dict(numbers))
     report.numbers["conventions"] = conventions(settings)
-    report.tables.update(descriptive_tables(frame, plan.get("tables", {}), settings))
-    if surv_numbers:
-        report.tables["survival"] = survival_table(list(surv_numbers.values()))
+    report.tables.update({name: describe_table(d, settings) for name, d in descriptions.items()})
+    surv = [numbers[p["name"]] for p in plan.get("survival", [])]
+    if surv:
+        report.tables["survival"] = survival_table(surv)
     return report

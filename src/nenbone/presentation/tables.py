@@ -1,4 +1,5 @@
-"""Descriptive tables from a row specification: n (%), median (IQR), and the test used, named.
+"""Descriptive tables printed from the analysis' numbers (`nenbone.analysis.descriptive.describe`):
+n (%), median (IQR), and the test used, named; small cells suppressed (disclosure control).
 
 A table spec (from config) lists rows: {variable, label, kind: continuous | binary | categorical,
 levels (categorical, optional order), denominator (binary, optional: a boolean column that
@@ -10,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
-from nenbone.analysis import descriptive as ds
+from nenbone.formatting import count_percent_text, interval_text, number_text, p_text
+
+if TYPE_CHECKING:  # types only: the numbers come from the analysis (nenbone.analysis.descriptive.describe)
+    from nenbone.analysis import descriptive as ds
 
 SUPPRESSED = "<{k}"
 
@@ -36,107 +39,36 @@ def suppress(n: int, settings: TableSettings) -> bool:
 def count_cell(n: int, d: int, settings: TableSettings) -> str:
     if suppress(n, settings):
         return SUPPRESSED.format(k=settings.min_cell_count)
-    return ds.count_percent(n, d).text
+    return count_percent_text(n, d)
 
 
-def median_iqr_cell(values: pd.Series) -> str:
-    m = ds.median_iqr(values.astype(float).to_numpy())
+def median_iqr_cell(m: ds.MedianIQR) -> str:
     if m.n == 0:
         return "-"
     return f"{_num(m.median)} ({_num(m.q1)}–{_num(m.q3)})"
 
 
 def _num(x: float) -> str:
-    return str(ds.round_half_up(x, 1)).removesuffix(".0") if float(x).is_integer() else str(ds.round_half_up(x, 1))
+    return number_text(x, 1).removesuffix(".0") if float(x).is_integer() else number_text(x, 1)
 
 
-def _p_text(p: float | None) -> str:
-    """A p-value as the text prints it (numbers.format_p); empty where there is none."""
-    from nenbone.presentation.numbers import format_p
-
-    return "" if p is None or not np.isfinite(p) else format_p(float(p))
-
-
-def _as_bool(s: pd.Series) -> pd.Series:
-    return s.astype("boolean")
+def cell_text(cell: ds.Cell, settings: TableSettings) -> str:
+    if cell.kind == "count":
+        return count_cell(cell.n, cell.d, settings)
+    if cell.kind == "median_iqr" and cell.summary is not None:
+        return median_iqr_cell(cell.summary)
+    return ""
 
 
-def _chi2_test(table: np.ndarray, settings: TableSettings) -> ds.TestResult | None:
-    keep = table[:, table.sum(axis=0) > 0]
-    keep = keep[keep.sum(axis=1) > 0]
-    if keep.shape[0] < 2 or keep.shape[1] < 2:
-        return None
-    correction = settings.chi_square_correction and keep.shape == (2, 2)
-    return ds.pearson_chi2(keep, correction=correction)
-
-
-def _row(label: str, cells: list[str], test: ds.TestResult | None, level: str = "") -> dict[str, Any]:
-    return {"label": label, "level": level, "cells": cells,
-            "p": _p_text(test.p) if test else "", "test": test.test if test else ""}
-
-
-def continuous_rows(frame: pd.DataFrame, spec: dict, groups: list[tuple[str, pd.Series]], settings: TableSettings) -> list[dict]:
-    var = spec["variable"]
-    cells = [median_iqr_cell(frame.loc[mask, var].dropna()) for _, mask in groups]
-    test = None
-    if len(groups) == 2:
-        a, b = (frame.loc[m, var].dropna().astype(float) for _, m in groups)
-        if len(a) and len(b):
-            test = ds.mann_whitney(a.to_numpy(), b.to_numpy())
-    return [_row(f"{spec['label']}, median (IQR)", cells, test)]
-
-
-def binary_rows(frame: pd.DataFrame, spec: dict, groups: list[tuple[str, pd.Series]], settings: TableSettings) -> list[dict]:
-    var = spec["variable"]
-    denom = _as_bool(frame[spec["denominator"]]).fillna(False) if spec.get("denominator") else pd.Series(True, index=frame.index)
-    values = _as_bool(frame[var])
-    counts = []
-    cells = []
-    for _, mask in groups:
-        known = mask & denom & values.notna()
-        n = int((values[known] == True).sum())  # noqa: E712
-        d = int(known.sum())
-        counts.append((n, d - n))
-        cells.append(count_cell(n, d, settings))
-    test = _chi2_test(np.array(counts).T, settings) if len(groups) >= 2 else None
-    return [_row(spec["label"] + ", n (%)", cells, test)]
-
-
-def categorical_rows(frame: pd.DataFrame, spec: dict, groups: list[tuple[str, pd.Series]], settings: TableSettings) -> list[dict]:
-    var = spec["variable"]
-    values = frame[var].astype("string")
-    levels = [str(x) for x in spec.get("levels") or sorted(values.dropna().unique())]
-    table = np.array([[int(((values == lev) & mask).sum()) for _, mask in groups] for lev in levels])
-    totals = [int((values.notna() & mask).sum()) for _, mask in groups]
-    test = _chi2_test(table, settings) if len(groups) >= 2 else None
-    rows = [_row(spec["label"] + ", n (%)", [""] * len(groups), test)]
-    labels = spec.get("level_labels") or {}
-    for lev, counts in zip(levels, table):
-        rows.append(_row("", [count_cell(int(n), d, settings) for n, d in zip(counts, totals)], None, level=labels.get(lev, lev)))
-    return rows
-
-
-ROW_BUILDERS = {"continuous": continuous_rows, "binary": binary_rows, "categorical": categorical_rows}
-
-
-def describe(frame: pd.DataFrame, rows: list[dict], settings: TableSettings, group: str | None = None,
-             group_labels: dict[str, str] | None = None) -> pd.DataFrame:
-    """A descriptive table: one line per row spec (and per level), a column per group, p and test."""
-    if group is None:
-        groups = [("All", pd.Series(True, index=frame.index))]
-    else:
-        labels = group_labels or {}
-        keys = list(labels) if labels else sorted(frame[group].dropna().astype(str).unique())
-        groups = [(labels.get(k, k), frame[group].astype("string") == k) for k in keys]
-        groups = [(name, mask.fillna(False).astype(bool)) for name, mask in groups]
-    out = []
-    for spec in rows:
-        out.extend(ROW_BUILDERS[spec["kind"]](frame, spec, groups, settings))
-    headers = [f"{name} (n = {int(mask.sum())})" for name, mask in groups]
-    table = pd.DataFrame(
-        [{"Characteristic": r["label"], "Level": r["level"], **dict(zip(headers, r["cells"])), "p": r["p"], "Test": r["test"]} for r in out]
-    )
-    if group is None:
+def describe_table(description: ds.Description, settings: TableSettings) -> pd.DataFrame:
+    """A descriptive table as printed: one line per row (and level), a column per group, p and test."""
+    headers = [f"{name} (n = {n})" for name, n in description.groups]
+    table = pd.DataFrame([
+        {"Characteristic": r.label, "Level": r.level,
+         **dict(zip(headers, (cell_text(c, settings) for c in r.cells))),
+         "p": p_text(r.test.p) if r.test else "", "Test": r.test.test if r.test else ""}
+        for r in description.rows])
+    if not description.grouped:
         table = table.drop(columns=["p", "Test"])
     if (table["Level"] == "").all():
         table = table.drop(columns=["Level"])
@@ -160,13 +92,6 @@ def write_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path) 
     write_text_atomic(to_markdown(table), md_path)
 
 
-def _ci_text(lower: float | None, upper: float | None) -> str:
-    if lower is None and upper is None:
-        return "-"
-    fmt = lambda x: "not reached" if x is None else str(ds.round_half_up(x, 1))  # noqa: E731
-    return f"{fmt(lower)}–{fmt(upper)}"
-
-
 def survival_table(results: list[dict[str, Any]]) -> pd.DataFrame:
     """One line per Kaplan-Meier curve: n, events, median with both CIs, and the log-rank p."""
     rows = []
@@ -181,10 +106,10 @@ def survival_table(results: list[dict[str, Any]]) -> pd.DataFrame:
                 "Group": km.get("group_label", key),
                 "n": str(km["n"]),
                 "Events": str(km["events"]),
-                "Median, months": "not reached" if median is None else str(ds.round_half_up(median, 1)),
-                "95% CI (log-log)": _ci_text(km["ci_loglog_lower"], km["ci_loglog_upper"]),
-                "95% CI (SPSS, ±1.96 SE)": _ci_text(km["ci_spss_lower"], km["ci_spss_upper"]),
-                "Log-rank p": _p_text(res.get("logrank_p")) if i == 0 else "",
+                "Median, months": number_text(median, 1),
+                "95% CI (log-log)": interval_text(km["ci_loglog_lower"], km["ci_loglog_upper"]),
+                "95% CI (SPSS, ±1.96 SE)": interval_text(km["ci_spss_lower"], km["ci_spss_upper"]),
+                "Log-rank p": p_text(res.get("logrank_p")) if i == 0 else "",
             })
     table = pd.DataFrame(rows)
     if (table["Group"] == "").all():

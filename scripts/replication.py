@@ -1,0 +1,28 @@
+"""Rule replication: an additional cohort's value of each published number, beside the published and the twin's."""
+
+from nenbone.runner import run_rule
+
+
+def main(smk, log):
+    import pandas as pd
+    import yaml
+
+    from nenbone.io.files import write_bytes_atomic
+    from nenbone.presentation.reproduction import REPLICATION_COLUMNS, replication_rows
+    from nenbone.presentation.tables import to_markdown
+
+    with open(smk.input.numbers, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh)["raw"]
+    with open(smk.input.published, encoding="utf-8") as fh:
+        published = yaml.safe_load(fh)
+    rows = replication_rows(published, raw, smk.params.twin, smk.wildcards.study)
+    table = pd.DataFrame(rows, columns=list(REPLICATION_COLUMNS))
+    table.to_csv(smk.output.csv, index=False, lineterminator="\n")
+    shown = table.rename(columns={"quantity": "Quantity", "wording": "Wording", "published": "Published",
+                                  "twin": f"{smk.params.twin_label} (twin)", "cohort": smk.params.label,
+                                  "cohort_status": "Status"})
+    write_bytes_atomic(to_markdown(shown).encode("utf-8"), smk.output.md)
+    log.info("%s: %s", smk.wildcards.study, table["cohort_status"].value_counts().to_dict())
+
+
+run_rule(snakemake, main)  # noqa: F821 (injected by Snakemake)

@@ -1,0 +1,203 @@
+"""Cohort flow diagrams of any design, drawn from the attrition documents of the derivation and match rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from nenbone.presentation.figure_base import FigureInputError, _finish, _new_figure
+from nenbone.presentation.style import FigureStyle, rc_params
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+# ----------------------------------------------------------------------------------------------
+# Cohort flow diagrams
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FlowBox:
+    """One box: position in diagram units (x across 0-1, y = row, 0 at the top); side boxes are exclusions."""
+
+    key: str
+    text: str
+    x: float
+    row: float
+    side: bool = False
+
+
+@dataclass(frozen=True)
+class FlowDiagram:
+    """Boxes and arrows (parent key -> child key); an arrow to a side box leaves the parent's trunk."""
+
+    boxes: list[FlowBox]
+    arrows: list[tuple[str, str]]
+    width: float = 1.0
+    box_width: float = 0.42  # fraction of the figure width a box's text may use before wrapping
+    trunk: dict[str, float] = field(default_factory=dict)  # side box key -> x of the trunk it hangs from
+    footer: str = ""  # one line under the diagram (e.g. the matched cohort's size)
+
+
+def _count(n: int) -> str:
+    return f"n = {n:,}".replace(",", "\u2009")  # thin space as thousands separator
+
+
+def _exclusion_text(exclusions: Sequence[tuple[str, int]], width: int = 40) -> str:
+    """'Excluded: n = 30' and one bullet per reason, wrapped at `width` characters."""
+    import textwrap
+
+    total = sum(n for _, n in exclusions)
+    lines = [f"Excluded: {_count(total)}"]
+    if len(exclusions) == 1:
+        lines.append(textwrap.fill(f"({exclusions[0][0]})", width))
+    else:
+        lines += [textwrap.fill(f"\u2022 {reason}: {n:,}".replace(",", "\u2009"), width, subsequent_indent="   ")
+                  for reason, n in exclusions]
+    return "\n".join(lines)
+
+
+def _checked_attrition(attrition: Mapping[str, Any]) -> None:
+    """Each stage equals the previous one less its exclusions; the groups split the last stage."""
+    stages, groups = attrition["stages"], attrition["groups"]
+    problems = []
+    if not stages:
+        problems.append("no stages")
+    for prev, stage in zip(stages, stages[1:]):
+        out = sum(int(e["n"]) for e in stage["excluded"])
+        if int(prev["n"]) - out != int(stage["n"]):
+            problems.append(f"'{prev['label']}' ({prev['n']}) less {out} excluded is not '{stage['label']}' ({stage['n']})")
+    if groups and stages and sum(int(g["n"]) for g in groups) != int(stages[-1]["n"]):
+        problems.append(f"the groups ({sum(int(g['n']) for g in groups)}) do not add up to '{stages[-1]['label']}' "
+                        f"({stages[-1]['n']})")
+    if problems:
+        raise FigureInputError("flow diagram: the attrition counts do not add up: " + "; ".join(problems))
+
+
+def _match_lines(entry: Mapping[str, Any]) -> str:
+    lines = [f"Matched\n{_count(int(entry['n_matched']))}"]
+    if entry["n_unmatched"]:
+        lines.append(f"unmatched: {entry['n_unmatched']}")
+    for miss in entry["excluded_missing"]:
+        lines.append(f"missing {miss['variable']}: {miss['n']}")
+    return "\n".join(lines)
+
+
+def flow_diagram(attrition: Mapping[str, Any], match_attrition: Mapping[str, Any] | None = None,
+                 group_labels: Mapping[str, str] | None = None) -> FlowDiagram:
+    """The flow diagram of any design: its stages down a trunk, each stage's exclusions (by reason) in
+    a side box, the last stage split into its groups, and, for a matched design, who was matched.
+
+    `attrition` is results/derived/<study>.attrition.json; `match_attrition` the match rule's
+    results/matched/<study>_attrition.json. Nothing is counted here: the counts are checked to add up.
+    """
+    _checked_attrition(attrition)
+    labels = dict(group_labels or {})
+    stages, groups = attrition["stages"], attrition["groups"]
+    trunk_x, side_x = 0.5, 0.56
+    boxes = [FlowBox("stage0", f"{stages[0]['label']}\n{_count(int(stages[0]['n']))}", trunk_x, 0.0)]
+    arrows: list[tuple[str, str]] = []
+    trunk: dict[str, float] = {}
+    row = 0.0
+    for i, stage in enumerate(stages[1:], start=1):
+        excluded = [(e["reason"], int(e["n"])) for e in stage["excluded"] if int(e["n"])]
+        if excluded:
+            boxes.append(FlowBox(f"out{i}", _exclusion_text(excluded, width=26), side_x, row + 1.3, side=True))
+            arrows.append((f"stage{i - 1}", f"out{i}"))
+            trunk[f"out{i}"] = trunk_x
+            row += 2.6
+        else:
+            row += 1.5
+        boxes.append(FlowBox(f"stage{i}", f"{stage['label']}\n{_count(int(stage['n']))}", trunk_x, row))
+        arrows.append((f"stage{i - 1}", f"stage{i}"))
+    last = f"stage{len(stages) - 1}"
+    k = len(groups)
+    xs = [(i + 0.5) / k for i in range(k)]
+    matched = {m["group"]: m for m in (match_attrition or {}).get("groups", [])}
+    group_row = row + 1.6
+    for i, (g, x) in enumerate(zip(groups, xs, strict=True)):
+        boxes.append(FlowBox(f"group{i}", f"{labels.get(g['label'], g['label'])}\n{_count(int(g['n']))}", x, group_row))
+        arrows.append((last, f"group{i}"))
+        if g["label"] in matched:
+            boxes.append(FlowBox(f"matched{i}", _match_lines(matched[g["label"]]), x, group_row + 1.4))
+            arrows.append((f"group{i}", f"matched{i}"))
+    footer = ""
+    if matched:
+        footer = f"Matched cohort: n = {sum(int(m['n_matched']) for m in matched.values())}"
+    return FlowDiagram(boxes, arrows, trunk=trunk, footer=footer)
+
+
+def plot_flow(diagram: FlowDiagram, style: FigureStyle, *, width: float | None = None) -> Figure:
+    """Draw a flow diagram: rounded boxes (exclusions grey, dashed), straight or branching arrows.
+
+    Side boxes hang left-aligned from their parent's trunk; a parent with several children below
+    branches through a horizontal bus half-way down.
+    """
+    import matplotlib as mpl
+
+    rows = max(b.row for b in diagram.boxes)
+    width = width or style.column_width
+    with mpl.rc_context(rc_params(style)):
+        foot = 0.5 if diagram.footer else 0.0
+        fig = _new_figure(style, width, 0.45 * (rows + 1 + foot) + 0.25)
+        fig.set_layout_engine("none")
+        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        ax.set_axis_off()
+        ax.set_xlim(0, 1)
+        ax.set_ylim(rows + 0.6 + foot, -0.6)
+        if diagram.footer:
+            ax.text(0.5, rows + 0.55 + foot / 2, diagram.footer, ha="center", va="center",
+                    fontsize=style.small_font_size, fontweight="bold", gid="flow-footer")
+        artists = {}
+        for box in diagram.boxes:
+            hanging = box.key in diagram.trunk
+            artists[box.key] = ax.text(
+                box.x, box.row, box.text, ha="left" if hanging else "center", va="center",
+                multialignment="left" if hanging else "center", fontsize=style.small_font_size, linespacing=1.25,
+                color=style.grey if box.side else "black",
+                bbox=dict(boxstyle="round,pad=0.45,rounding_size=0.25",
+                          facecolor="white" if box.side else style.box_face, edgecolor=style.grey,
+                          linewidth=0.7, linestyle="--" if box.side else "-"),
+                gid=f"flow-{box.key}",
+            )
+        fig.draw_without_rendering()
+        to_data = ax.transData.inverted()
+        extent = {k: to_data.transform(a.get_bbox_patch().get_window_extent()) for k, a in artists.items()}
+        # extent[k] = [[x0, y_bottom], [x1, y_top]] in data units (y grows downwards on screen)
+        top = {k: float(e[:, 1].min()) for k, e in extent.items()}
+        bottom = {k: float(e[:, 1].max()) for k, e in extent.items()}
+        left = {k: float(e[:, 0].min()) for k, e in extent.items()}
+        by_key = {b.key: b for b in diagram.boxes}
+        line = dict(color=style.grey, linewidth=0.7, solid_capstyle="butt")
+        arrow = dict(arrowstyle="-|>,head_length=0.35,head_width=0.18", color=style.grey, linewidth=0.7,
+                     shrinkA=0, shrinkB=0.5)
+
+        def down_arrow(x: float, y0: float, child: str) -> None:
+            ax.annotate("", xy=(x, top[child]), xytext=(x, y0), arrowprops=arrow)
+
+        for parent in dict.fromkeys(p for p, _ in diagram.arrows):
+            px = by_key[parent].x
+            children = [c for p, c in diagram.arrows if p == parent]
+            for c in children:
+                if c in diagram.trunk:
+                    ax.annotate("", xy=(left[c], by_key[c].row), xytext=(diagram.trunk[c], by_key[c].row),
+                                arrowprops=arrow)
+            below = [c for c in children if c not in diagram.trunk]
+            if not below:
+                continue
+            if len(below) == 1 and abs(by_key[below[0]].x - px) < 1e-9:
+                down_arrow(px, bottom[parent], below[0])
+                continue
+            y_bus = max(bottom[parent] + 0.1, min(top[c] for c in below) - 0.25)
+            xs = [by_key[c].x for c in below]
+            ax.plot([px, px], [bottom[parent], y_bus], **line)
+            ax.plot([min(xs + [px]), max(xs + [px])], [y_bus, y_bus], **line)
+            for c in below:
+                down_arrow(by_key[c].x, y_bus, c)
+        # side-box trunks run through the side rows: draw the vertical trunk segments explicitly
+        for c, tx in diagram.trunk.items():
+            parent = next(p for p, ch in diagram.arrows if ch == c)
+            ax.plot([tx, tx], [bottom[parent], by_key[c].row], **line)
+    return _finish(fig)

@@ -1,0 +1,215 @@
+"""Kaplan-Meier figures: the curves the analysis wrote, drawn with numbers at risk, medians and the log-rank p."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nenbone.formatting import MINUS, count_text, interval_text, p_label
+from nenbone.presentation.figure_base import (GID_AT_RISK, GID_CENSOR, GID_CI, GID_CURVE, GID_MEDIAN,
+                                              FigureInputError, _finish, _new_figure, format_number)
+from nenbone.presentation.style import FigureStyle, rc_params
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+# ----------------------------------------------------------------------------------------------
+# Kaplan-Meier figure
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KMCurve:
+    """One Kaplan-Meier curve as the analysis wrote it (results/analysis/<study>.curves.json): drawn, never recomputed."""
+
+    label: str
+    n: int
+    events: int
+    level: float
+    median: float | None
+    median_ci_spss: tuple[float | None, float | None]
+    median_ci_loglog: tuple[float | None, float | None]
+    at_risk: dict[float, int]
+    time: np.ndarray
+    S: np.ndarray
+    lower: np.ndarray  # pointwise log-log band (nenbone.analysis.survival.loglog_band)
+    upper: np.ndarray
+    censored: np.ndarray
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any], label: str | None = None) -> KMCurve:
+        steps = record["steps"]
+        return cls(label=record["label"] if label is None else label, n=int(record["n"]), events=int(record["events"]),
+                   level=float(record["level"]), median=record["median"],
+                   median_ci_spss=tuple(record["median_ci_spss"]), median_ci_loglog=tuple(record["median_ci_loglog"]),
+                   at_risk={float(t): int(n) for t, n in record["at_risk"]},
+                   time=np.asarray(steps["time"], dtype=float), S=np.asarray(steps["S"], dtype=float),
+                   lower=np.asarray(steps["lower"], dtype=float), upper=np.asarray(steps["upper"], dtype=float),
+                   censored=np.asarray(steps["censored"], dtype=int))
+
+
+@dataclass(frozen=True)
+class KMInput:
+    """The curves of one KM figure and, with two or more groups, their log-rank p."""
+
+    curves: list[KMCurve]
+    logrank_p: float | None = None
+    row_labels: tuple[str, ...] = ()  # short names for the at-risk rows (group levels); "" for a single curve
+
+
+def km_input(plan_curves: Mapping[str, Any], display: Mapping[str, str] | None = None) -> KMInput:
+    """A survival plan's curves from the analysis' curves document, relabelled by `display` (level or "all")."""
+    display = dict(display or {})
+    records = list(plan_curves["curves"])
+    if not records:
+        raise FigureInputError("Kaplan-Meier figure: the plan has no curves")
+    curves = [KMCurve.from_record(r, display.get(str(r["key"]))) for r in records]
+    rows = tuple("" if r["key"] == "all" else str(r["key"]) for r in records)
+    return KMInput(curves, plan_curves.get("logrank_p"), rows)
+
+
+def step_coordinates(curve: KMCurve) -> tuple[np.ndarray, np.ndarray]:
+    """Points of the step function (drawn 'steps-post'): (0, 1) then (t_j, S(t_j)) at every observed time."""
+    return np.concatenate([[0.0], curve.time]), np.concatenate([[1.0], curve.S])
+
+
+def band_coordinates(curve: KMCurve) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The analysis' pointwise log-log band as steps from (0, 1)."""
+    return (np.concatenate([[0.0], curve.time]), np.concatenate([[1.0], curve.lower]),
+            np.concatenate([[1.0], curve.upper]))
+
+
+def median_text(result: KMCurve, median_ci: str, unit: str) -> str:
+    """'31.0 months (95% CI 24.1-37.9)'; 'not reached' when S never gets to 0.5."""
+    if result.median is None:
+        return "median not reached"
+    if median_ci == "spss":
+        lo, hi = result.median_ci_spss
+    elif median_ci == "loglog":
+        lo, hi = result.median_ci_loglog
+    else:
+        raise FigureInputError(f"median_ci must be 'spss' or 'loglog', got {median_ci!r}")
+    ci = f"{round(result.level * 100):d}% CI {interval_text(lo, hi, missing='NR', minus=MINUS)}"
+    if lo is None and hi is None and median_ci == "spss":
+        ci = f"{round(result.level * 100):d}% CI not estimable"
+    return f"median {format_number(result.median)} {unit} ({ci})"
+
+
+def _axis_end(results: Sequence[KMCurve], at_risk_times: Sequence[float]) -> float:
+    """x axis end: the first at-risk time at or beyond the last follow-up, else the last at-risk time."""
+    last = max(float(r.time.max()) for r in results)
+    times = sorted(float(t) for t in at_risk_times)
+    if not times:
+        return last
+    beyond = [t for t in times if t >= last]
+    return beyond[0] if beyond else times[-1]
+
+
+def plot_km(
+    km: KMInput,
+    style: FigureStyle,
+    *,
+    at_risk_times: Sequence[float],
+    xlabel: str,
+    ylabel: str,
+    time_unit: str = "months",
+    median_ci: str = "spss",
+    show_ci: bool = False,
+    show_n: bool = True,
+    min_cell_count: int = 0,
+) -> Figure:
+    """KM curves with censor ticks, dashed median lines (only where reached), numbers at risk underneath.
+
+    The legend above the plot gives each curve's n, median and its CI (convention `median_ci`) and,
+    with two or more curves, the log-rank p. The x axis ends at the last at-risk time when follow-up
+    runs beyond it (stated in the caption).
+    """
+    import matplotlib as mpl
+    from matplotlib.lines import Line2D
+
+    curves = km.curves
+    x_end = _axis_end(curves, at_risk_times)
+    shown_times = [float(t) for t in at_risk_times if float(t) <= x_end]
+    n_rows = len(curves)
+    with mpl.rc_context(rc_params(style)):
+        height = 2.45 + 0.17 * (n_rows + 1) + 0.13 * (n_rows + (km.logrank_p is not None))
+        fig = _new_figure(style, style.column_width, height)
+        ax, tab = fig.subplots(
+            2, 1, sharex=True, gridspec_kw={"height_ratios": [4.2, 0.32 * (n_rows + 1.2)], "hspace": 0.02}
+        )
+        handles, labels = [], []
+        for i, res in enumerate(curves):
+            color = style.color(i)
+            x, y = step_coordinates(res)
+            if show_ci:
+                bx, lo, hi = band_coordinates(res)
+                ax.fill_between(bx, lo, hi, step="post", color=color, alpha=0.15, linewidth=0, gid=GID_CI)
+            ax.step(x, y, where="post", color=color, linewidth=style.line_width, gid=GID_CURVE, label=res.label)
+            cens = res.censored > 0
+            ax.plot(res.time[cens], res.S[cens], linestyle="none", marker="|",
+                    markersize=4, markeredgewidth=0.8, color=color, gid=GID_CENSOR)
+            if res.median is not None:
+                ax.plot([0, res.median, res.median], [0.5, 0.5, 0], linestyle=(0, (3, 2)), linewidth=0.8,
+                        color=color, gid=GID_MEDIAN)
+            who = f"{res.label} (n = {res.n}; {res.events} events)" if show_n else res.label
+            handles.append(Line2D([], [], color=color, linewidth=style.line_width))
+            labels.append(f"{who}\n{median_text(res, median_ci, time_unit)}")
+        if km.logrank_p is not None:
+            handles.append(Line2D([], [], linestyle="none"))
+            labels.append(f"Log-rank {p_label(km.logrank_p)}")
+        fig.legend(handles, labels, loc="outside upper left", frameon=False, borderaxespad=0.2,
+                   handlelength=1.6, handletextpad=0.5, labelspacing=0.35, fontsize=style.small_font_size)
+        ax.set_xlim(0, x_end)
+        ax.set_ylim(0, 1.02)
+        ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0], ["0", "0.25", "0.50", "0.75", "1.00"])
+        ax.set_ylabel(ylabel)
+        ax.set_xlabel(xlabel)
+        ax.xaxis.set_tick_params(labelbottom=True)
+        ax.set_xticks(shown_times, [format_number(t, 0) for t in shown_times])
+        ax.grid(axis="y", color=style.light_grey, linewidth=0.4)
+        ax.set_axisbelow(True)
+        _draw_at_risk(tab, curves, km.row_labels or tuple(c.label for c in curves), shown_times, style,
+                      min_cell_count)
+    return _finish(fig)
+
+
+def _draw_at_risk(
+    tab: Any, curves: Sequence[KMCurve], row_labels: Sequence[str], times: Sequence[float], style: FigureStyle,
+    min_cell_count: int = 0,
+) -> None:
+    """Numbers at risk: one row per curve (colour-keyed label), a column per at-risk time."""
+    for side in ("top", "right", "bottom", "left"):
+        tab.spines[side].set_visible(False)
+    tab.tick_params(axis="x", which="both", bottom=False, labelbottom=False)
+    widest = max((len(count_text(v, min_cell_count)) for c in curves for v in c.at_risk.values()), default=1)
+    # the first column sits on x = 0: move the row labels left by half the widest number, plus a gap
+    tab.tick_params(axis="y", which="both", left=False, pad=0.35 * style.small_font_size * widest + 4)
+    n = len(curves)
+    tab.set_ylim(n - 0.5, -1.1)
+    tab.set_yticks(range(n), list(row_labels))
+    for i, label in enumerate(tab.get_yticklabels()):
+        label.set_color(style.color(i))
+        label.set_fontsize(style.small_font_size)
+    tab.text(0.0, -0.95, "Number at risk", transform=tab.get_yaxis_transform(), ha="left", va="center",
+             fontsize=style.small_font_size, fontweight="bold")
+    for i, res in enumerate(curves):
+        for t in times:
+            if float(t) not in res.at_risk:
+                raise FigureInputError(f"Kaplan-Meier '{res.label}': no number at risk computed for t = {t}")
+            tab.text(t, i, count_text(res.at_risk[float(t)], min_cell_count), ha="center", va="center",
+                     fontsize=style.small_font_size, gid=GID_AT_RISK)
+
+
+def at_risk_shown(fig: Figure) -> list[tuple[float, int, str]]:
+    """(time, row, text) of every number-at-risk cell drawn in a KM figure (for checks and tests)."""
+    out = []
+    for ax in fig.axes:
+        for text in ax.texts:
+            if text.get_gid() == GID_AT_RISK:
+                x, y = text.get_position()
+                out.append((float(x), int(round(y)), text.get_text()))
+    return out
