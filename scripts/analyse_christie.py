@@ -11,7 +11,7 @@ def main(smk, log):
     from nenbone.analysis.plans import curves_document
     from nenbone.analysis.plans import select_rows
     from nenbone.analysis.summaries import BarItem, bar_counts, descriptive_tables, study_numbers
-    from nenbone.io.files import write_json
+    from nenbone.io.files import write_csv, write_json
     from nenbone.presentation.numbers import to_plain
     from nenbone.presentation.study_report import study_report
     from nenbone.presentation.tables import TableSettings, write_tables
@@ -31,7 +31,7 @@ def main(smk, log):
     items = [BarItem(i["column"], i["label"], i["section"], configured if i["denominator"] == "config" else i["denominator"])
              for i in smk.params.management["items"]]
     counts = bar_counts(select_rows(derived, where, f"{smk.wildcards.study} management counts"), items)
-    counts.to_csv(smk.output.management, index=False, lineterminator="\n")
+    write_csv(counts, smk.output.management)
     log.info("%s: %d tables, numbers in %s", smk.wildcards.study, len(report.tables), smk.output.numbers)
 
 

@@ -7,7 +7,7 @@ def main(smk, log):
     import pandas as pd
     import yaml
 
-    from nenbone.io.files import write_bytes_atomic
+    from nenbone.io.files import write_bytes_atomic, write_csv
     from nenbone.presentation.reproduction import REPLICATION_COLUMNS, replication_rows
     from nenbone.presentation.tables import to_markdown
 
@@ -17,7 +17,7 @@ def main(smk, log):
         published = yaml.safe_load(fh)
     rows = replication_rows(published, raw, smk.params.twin, smk.wildcards.study)
     table = pd.DataFrame(rows, columns=list(REPLICATION_COLUMNS))
-    table.to_csv(smk.output.csv, index=False, lineterminator="\n")
+    write_csv(table, smk.output.csv)
     shown = table.rename(columns={"quantity": "Quantity", "wording": "Wording", "published": "Published",
                                   "twin": f"{smk.params.twin_label} (twin)", "cohort": smk.params.label,
                                   "cohort_status": "Status"})

@@ -41,19 +41,20 @@ def pipeline(study: str, data: Path, book: Path) -> dict[str, Any]:
 
 
 def analysis_tables(study: str, derived: pd.DataFrame, n_rows: int) -> dict[str, pd.DataFrame]:
+    """The tables the analysis rules write (as scripts/analyse_<design>.py and scripts/match.py do it)."""
+    from nenbone.analysis.summaries import descriptive_tables, study_numbers
+    from nenbone.presentation.study_report import study_report
     from nenbone.presentation.tables import TableSettings
 
     settings = TableSettings(CONFIG["analysis"]["chi_square_correction"], 0)
+    plan, wanted = ANALYSIS["plans"][study], ANALYSIS["numbers"][study]
     if study == "christie":
-        from nenbone.presentation.study_report import study_report
-
-        report = study_report(derived, ANALYSIS["plans"]["christie"], ANALYSIS["numbers"]["christie"],
-                              CONFIG["analysis"], settings)
-        return dict(report.tables)
+        numbers, _ = study_numbers(derived, plan, wanted, CONFIG["analysis"])
+        descriptions = descriptive_tables(derived, plan.get("tables", {}), settings.chi_square_correction)
+        return dict(study_report(plan, numbers, descriptions, settings).tables)
     from nenbone.analysis import effects
-    from nenbone.analysis.matching import balance_table, match
-    from nenbone.presentation.matching_report import matching_summary
-    from nenbone.presentation.mayo_report import mayo_report
+    from nenbone.analysis.matching import balance_table, match, matching_summary
+    from nenbone.presentation.mayo_report import matched_tables
 
     m = CONFIG["mayo"]
     result = match(derived, dict(m["matching"]))
@@ -63,11 +64,16 @@ def analysis_tables(study: str, derived: pd.DataFrame, n_rows: int) -> dict[str,
                                 for v, lvl in zip(balance["variable"], balance["level"])])  # as scripts/match.py
     balance = balance.rename(columns={"variable": "covariate"})
     matched = result.matched[["patient_id", "group", "ps", "logit", "match_id", "weight"]]
-    cohort = effects.matched_cohort(derived, matched)
-    report, effect_rows = mayo_report(derived, cohort, balance, matching_summary(result, balance), n_rows,
-                                      ANALYSIS["plans"]["mayo"], ANALYSIS["numbers"]["mayo"], CONFIG["analysis"],
-                                      m["matching"], m["sensitivity"], settings)
-    return {**report.tables, "matched": matched.reset_index(drop=True), "effects": pd.DataFrame(effect_rows)}
+    scores = result.scores[["patient_id", "group", "ps", "logit", "matched"]].rename(columns={"logit": "logit_ps"})
+    cohort = effects.matched_cohort(derived, matched.rename(columns={"logit": "logit_ps"}))
+    numbers, _ = study_numbers(cohort, plan, wanted, CONFIG["analysis"])
+    comparison = effects.matched_comparison(derived, cohort, matching_summary(result, balance), n_rows, plan,
+                                            CONFIG["analysis"], m["matching"], m["sensitivity"], scores)
+    descriptions = descriptive_tables(cohort, plan.get("tables", {}), settings.chi_square_correction)
+    tables = dict(study_report(plan, numbers, descriptions, settings).tables)
+    tables.update(matched_tables(comparison, balance))
+    return {**tables, "matched": matched.reset_index(drop=True),
+            "effects": pd.DataFrame(comparison["cox_rows"] + comparison["sensitivity_rows"])}
 
 
 @pytest.fixture(scope="module")

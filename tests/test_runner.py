@@ -88,7 +88,10 @@ class _Params:
         return {}
 
 
-RULE_SCRIPTS = sorted((Path(__file__).resolve().parents[1] / "scripts").glob("*.py"))
+# additional_cohorts reads no data file (only its design templates): with no study listed it writes an
+# empty section, which is right, so there is no broken input to give it.
+RULE_SCRIPTS = sorted(p for p in (Path(__file__).resolve().parents[1] / "scripts").glob("*.py")
+                      if p.stem != "additional_cohorts")
 
 
 @pytest.mark.parametrize("script", RULE_SCRIPTS, ids=lambda p: p.stem)
