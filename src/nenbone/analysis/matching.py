@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nenbone.analysis import coding
 from nenbone.errors import ConfigError, NenboneError
 
 log = logging.getLogger(__name__)
@@ -88,17 +89,12 @@ def _is_categorical(s: pd.Series) -> bool:
     return isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s)
 
 
-def dummy_term(name: str, level: Any) -> str:
-    """The name of a treatment-coded dummy column, as formulaic/patsy and the Cox model name it: 'sex[T.male]'."""
-    return f"{name}[T.{level}]"
-
-
 def treatment_dummies(values: pd.Series, name: str, reference: Any = None) -> dict[str, pd.Series]:
     """0/1 columns, one per level but the reference (default the first level, sorted as text), named by `dummy_term`."""
     text = values.astype(str)
     levels = sorted(values.dropna().astype(str).unique())
-    ref = levels[0] if reference is None else str(reference)
-    return {dummy_term(name, level): (text == level).astype(float) for level in levels if level != ref}
+    columns = coding.treatment_dummies(text, name, levels, None if reference is None else str(reference))
+    return {term: pd.Series(col, index=values.index) for term, col in columns.items()}
 
 
 def design_matrix(frame: pd.DataFrame, covariates: Sequence[str]) -> pd.DataFrame:

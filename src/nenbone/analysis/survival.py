@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nenbone.analysis import coding
 from nenbone.errors import NenboneError
 
 S_TOLERANCE = 1e-9
@@ -568,12 +569,10 @@ def _cox_design(
         if ref not in levels:
             raise SurvivalInputError(f"Cox model: reference level {ref!r} of '{c}' not among its values {levels}")
         refs[c] = ref
-        for lev in levels:
-            if lev == ref:
-                continue
-            name = f"{c}[T.{lev}]"
-            out[name] = (col == lev).astype(float).to_numpy()
-            terms.append({"term": name, "covariate": c, "level": lev, "reference": ref})
+        for name, column in coding.treatment_dummies(col, c, levels, ref).items():
+            out[name] = column
+        terms += [{"term": coding.dummy_term(c, lev), "covariate": c, "level": lev, "reference": ref}
+                  for lev in levels if lev != ref]
     for c in extra_cols:
         out[c] = frame[c].reset_index(drop=True).to_numpy()
     return CoxDesign(out, pd.DataFrame(terms), refs)
