@@ -117,6 +117,17 @@ def _softmax(eta: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _multinomial_information(X: np.ndarray, probs: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+    """Observed information of a multinomial logit (blocks per pair of non-reference categories), penalised."""
+    p, k = X.shape[1], probs.shape[1]
+    info = np.empty((p * k, p * k))
+    for a in range(k):
+        for b in range(k):
+            w = probs[:, a] * ((a == b) - probs[:, b])
+            info[a * p:(a + 1) * p, b * p:(b + 1) * p] = X.T @ (X * w[:, None])
+    return info + penalty
+
+
 def fit_multinomial_logit(X: np.ndarray, y: np.ndarray, n_levels: int, ridge: float = 1e-4,
                           max_iter: int = 100, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression (level 0 = reference) by Newton-Raphson, ridge on the slopes.
@@ -146,12 +157,7 @@ def fit_multinomial_logit(X: np.ndarray, y: np.ndarray, n_levels: int, ridge: fl
         B = beta.reshape(k, p).T
         probs = _softmax(X @ B)[:, 1:]
         grad = (X.T @ (Y - probs)).T.ravel() - P_pen @ beta
-        info = np.empty((p * k, p * k))
-        for a in range(k):
-            for b in range(k):
-                w = probs[:, a] * ((a == b) - probs[:, b])
-                info[a * p:(a + 1) * p, b * p:(b + 1) * p] = X.T @ (X * w[:, None])
-        info += P_pen
+        info = _multinomial_information(X, probs, P_pen)
         step = np.linalg.solve(info, grad)
         new = beta + step
         new_ll = loglik(new)
@@ -166,13 +172,7 @@ def fit_multinomial_logit(X: np.ndarray, y: np.ndarray, n_levels: int, ridge: fl
             break
     B = beta.reshape(k, p).T
     probs = _softmax(X @ B)[:, 1:]
-    info = np.empty((p * k, p * k))
-    for a in range(k):
-        for b in range(k):
-            w = probs[:, a] * ((a == b) - probs[:, b])
-            info[a * p:(a + 1) * p, b * p:(b + 1) * p] = X.T @ (X * w[:, None])
-    info += P_pen
-    return B, np.linalg.inv(info)
+    return B, np.linalg.inv(_multinomial_information(X, probs, P_pen))
 
 
 # ----------------------------------------------------------------------------------------------
