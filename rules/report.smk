@@ -32,6 +32,7 @@ rule reproduction_check:
     """Compare each published number with its reproduced value (match / mismatch / not-reproducible)."""
     input:
         numbers="results/numbers.yml",
+        analysis=expand("results/analysis/{study}.json", study=STUDIES),
         published=expand("resources/published/{study}.yaml", study=STUDIES),
     output:
         csv=report(
@@ -51,6 +52,8 @@ rule reproduction_check:
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        studies=STUDIES,
     script:
         "../scripts/reproduction_check.py"
 

@@ -11,15 +11,22 @@ def main(smk, log):
     from nenbone.presentation.reproduction import CHECK_COLUMNS, check_study, summarise
     from nenbone.presentation.tables import to_markdown
 
-    raw = yaml.safe_load(open(smk.input.numbers, encoding="utf-8"))["raw"]
+    import json
+
+    from nenbone.presentation.numbers import to_plain
+
+    # unsuppressed values from the analyses' own outputs (private); numbers.yml says what may be shown
+    raw = {study: to_plain(json.loads(open(path, encoding="utf-8").read()))
+           for study, path in zip(smk.params.studies, smk.input.analysis, strict=True)}
+    shown_values = yaml.safe_load(open(smk.input.numbers, encoding="utf-8"))
     checks = []
     for path in smk.input.published:
-        checks += check_study(yaml.safe_load(open(path, encoding="utf-8")), raw)
+        checks += check_study(yaml.safe_load(open(path, encoding="utf-8")), raw, shown_values)
     published = {}
     for c in checks:
         published.setdefault(c.study, {})[c.quantity] = c.published
     table = pd.DataFrame([c.as_row() for c in checks], columns=list(CHECK_COLUMNS))
-    table.to_csv(smk.output.csv, index=False, lineterminator="\n")
+    write_bytes_atomic(table.to_csv(index=False, lineterminator="\n").encode("utf-8"), smk.output.csv)
     shown = table[["study", "quantity", "wording", "published", "reproduced", "status", "reason"]]
     shown = shown.rename(columns=str.capitalize)
     write_bytes_atomic(to_markdown(shown).encode("utf-8"), smk.output.md)

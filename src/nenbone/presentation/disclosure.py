@@ -35,6 +35,13 @@ def suppressed_text(k: int) -> str:
     return f"<{k}"
 
 
+def is_hidden_text(text: str) -> bool:
+    """True for the texts a hidden value is shown as ('<k', '–', 'suppressed'); '<0.001' is a p-value."""
+    import re
+
+    return text in (SUPPRESSED_PCT, SUPPRESSED_VALUE) or re.fullmatch(r"<[1-9][0-9]*", text) is not None
+
+
 def suppress_count(n: int, k: int) -> str:
     """The count as shown: '<k' for 1..k-1, the number otherwise."""
     return suppressed_text(k) if is_small(n, k) else str(int(n))

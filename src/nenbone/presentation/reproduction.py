@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from nenbone.analysis.descriptive import round_half_up
 from nenbone.errors import ConfigError
+from nenbone.presentation import disclosure as dc
 
 CHECK_COLUMNS = ("study", "quantity", "published", "reproduced", "tolerance", "status", "wording", "source", "reason")
 REQUIRED_FIELDS = ("id", "wording", "source", "published", "precision", "kind", "value_key")
@@ -76,14 +77,32 @@ def check_quantity(study: str, spec: dict[str, Any], raw_values: dict[str, Any])
     return Check(status="mismatch", reason=f"reproduced {value!r} does not round to {published}", **base)
 
 
-def check_study(published: dict[str, Any], raw_values: dict[str, Any]) -> list[Check]:
-    """All published quantities of one study."""
+def disclosed(check: Check, spec: dict[str, Any], shown_values: dict[str, Any] | None) -> Check:
+    """The check as a shareable file may show it: where numbers.yml hides the reproduced value
+    (disclosure control), so does the check, and its reason names no value. The status, computed on
+    the unsuppressed value, stays: it says no more than the published number, which stays too."""
+    if shown_values is None:
+        return check
+    try:
+        shown = lookup(shown_values, spec["value_key"])
+    except KeyError:
+        return check
+    if not (isinstance(shown, str) and dc.is_hidden_text(shown)):
+        return check
+    reason = check.reason if check.status == "not-reproducible" else (
+        "reproduced value hidden by disclosure control" if check.status == "mismatch" else "")
+    return replace(check, reproduced=shown, reason=reason)
+
+
+def check_study(published: dict[str, Any], raw_values: dict[str, Any],
+                shown_values: dict[str, Any] | None = None) -> list[Check]:
+    """All published quantities of one study; with `shown_values` (numbers.yml), hidden values stay hidden."""
     study = published["study"]
     ids = [q["id"] for q in published["quantities"]]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ConfigError(f"published numbers of {study}: duplicate ids {', '.join(dupes)}")
-    return [check_quantity(study, q, raw_values) for q in published["quantities"]]
+    return [disclosed(check_quantity(study, q, raw_values), q, shown_values) for q in published["quantities"]]
 
 
 def summarise(checks: list[Check]) -> dict[str, int]:

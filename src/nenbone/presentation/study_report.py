@@ -57,5 +57,5 @@ def study_report(frame: pd.DataFrame, plan: dict, number_blocks: list[dict], ana
     report.numbers["conventions"] = conventions(settings)
     report.tables.update(descriptive_tables(frame, plan.get("tables", {}), settings))
     if surv_numbers:
-        report.tables["survival"] = survival_table(list(surv_numbers.values()))
+        report.tables["survival"] = survival_table(list(surv_numbers.values()), settings.min_cell_count)
     return report

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from nenbone.analysis import descriptive as ds
+from nenbone.presentation import disclosure as dc
 
-SUPPRESSED = "<{k}"
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,16 @@ class TableSettings:
 
 def suppress(n: int, settings: TableSettings) -> bool:
     """Small cells (0 < n < threshold) are hidden in outputs of real data (disclosure control)."""
-    return 0 < n < settings.min_cell_count
+    return dc.is_small(n, settings.min_cell_count)
 
 
-def count_cell(n: int, d: int, settings: TableSettings) -> str:
-    if suppress(n, settings):
-        return SUPPRESSED.format(k=settings.min_cell_count)
+def count_cell(n: int, d: int, settings: TableSettings, hidden: bool | None = None) -> str:
+    """'n (%)', or what a hidden cell shows; `hidden` comes from complementary suppression (default:
+    hidden when small)."""
+    if hidden is None:
+        hidden = suppress(n, settings)
+    if hidden:
+        return dc.hidden_text(n, settings.min_cell_count)
     return ds.count_percent(n, d).text
 
 
@@ -97,7 +101,9 @@ def binary_rows(frame: pd.DataFrame, spec: dict, groups: list[tuple[str, pd.Seri
         n = int((values[known] == True).sum())  # noqa: E712
         d = int(known.sum())
         counts.append((n, d - n))
-        cells.append(count_cell(n, d, settings))
+        # the percentage gives d away, and with it d - n: a small complement hides n as well
+        hidden = dc.protect_cells([n, d - n], settings.min_cell_count, shown=[True, False])[0]
+        cells.append(count_cell(n, d, settings, hidden))
     test = _chi2_test(np.array(counts).T, settings) if len(groups) >= 2 else None
     return [_row(spec["label"] + ", n (%)", cells, test)]
 
@@ -111,8 +117,16 @@ def categorical_rows(frame: pd.DataFrame, spec: dict, groups: list[tuple[str, pd
     test = _chi2_test(table, settings) if len(groups) >= 2 else None
     rows = [_row(spec["label"] + ", n (%)", [""] * len(groups), test)]
     labels = spec.get("level_labels") or {}
-    for lev, counts in zip(levels, table):
-        rows.append(_row("", [count_cell(int(n), d, settings) for n, d in zip(counts, totals)], None, level=labels.get(lev, lev)))
+    # each column's levels and its unprinted remainder (missing, other levels) add up to the n in
+    # the column's header: complementary suppression within the column
+    hidden = np.zeros(table.shape, dtype=bool)
+    for j, (_, mask) in enumerate(groups):
+        column = [int(n) for n in table[:, j]] + [int(mask.sum()) - int(table[:, j].sum())]
+        flags = dc.protect_cells(column, settings.min_cell_count, shown=[True] * len(levels) + [False])
+        hidden[:, j] = flags[:-1]
+    for i, (lev, counts) in enumerate(zip(levels, table)):
+        cells = [count_cell(int(n), d, settings, bool(hidden[i, j])) for j, (n, d) in enumerate(zip(counts, totals))]
+        rows.append(_row("", cells, None, level=labels.get(lev, lev)))
     return rows
 
 
@@ -166,8 +180,11 @@ def _ci_text(lower: float | None, upper: float | None) -> str:
     return f"{fmt(lower)}–{fmt(upper)}"
 
 
-def survival_table(results: list[dict[str, Any]]) -> pd.DataFrame:
-    """One line per Kaplan-Meier curve: n, events, median with both CIs, and the log-rank p."""
+def survival_table(results: list[dict[str, Any]], min_cell_count: int = 0) -> pd.DataFrame:
+    """One line per Kaplan-Meier curve: n, events, median with both CIs, and the log-rank p.
+
+    With `min_cell_count`, a small n or number of events is hidden, and so are events whose
+    censored remainder (n - events) is small (disclosure control)."""
     rows = []
     for res in results:
         curves = [(k, v) for k, v in res.items() if isinstance(v, dict) and "median" in v]
@@ -175,11 +192,12 @@ def survival_table(results: list[dict[str, Any]]) -> pd.DataFrame:
             curves = [("", res)]
         for i, (key, km) in enumerate(curves):
             median = km["median"]
+            n, events = int(km["n"]), int(km["events"])
             rows.append({
                 "Analysis": res["label"] if i == 0 else "",
                 "Group": km.get("group_label", key),
-                "n": str(km["n"]),
-                "Events": str(km["events"]),
+                "n": dc.suppress_count(n, min_cell_count),
+                "Events": dc.cell_texts([events, n - events], min_cell_count, shown=[True, False])[0],
                 "Median, months": "not reached" if median is None else str(ds.round_half_up(median, 1)),
                 "95% CI (log-log)": _ci_text(km["ci_loglog_lower"], km["ci_loglog_upper"]),
                 "95% CI (SPSS, ±1.96 SE)": _ci_text(km["ci_spss_lower"], km["ci_spss_upper"]),
