@@ -94,6 +94,7 @@ rule figure_flow:
     params:
         settings=flow_settings,
         group_labels=FIGURE_SPECS["mayo_group_labels"],
+        min_cell_count=config["disclosure"]["min_cell_count"],
         style=config["figures"],
     script:
         "../scripts/figure_flow.py"

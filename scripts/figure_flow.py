@@ -13,16 +13,17 @@ def main(smk, log):
     validated = pd.read_parquet(smk.input.validated)
     derived = pd.read_parquet(smk.input.derived)
     settings = dict(smk.params.settings)
+    k = int(smk.params.min_cell_count)
     if study == "christie":
         n, exclusions, n_eligible, n_bm = fig_.christie_flow_counts(validated, derived, settings)
-        diagram = fig_.christie_flow(n, exclusions, n_eligible, n_bm)
+        diagram = fig_.christie_flow(n, exclusions, n_eligible, n_bm, min_cell_count=k)
     elif study == "mayo":
         scores = pd.read_parquet(smk.input.scores)
         matched = pd.read_parquet(smk.input.matched)
         n, exclusions, groups = fig_.mayo_flow_counts(validated, derived, scores, matched, settings,
                                                       dict(smk.params.group_labels))
         footer = f"Matched cohort: n = {sum(g.n_matched for g in groups)}"
-        diagram = fig_.mayo_flow(n, exclusions, groups, footer=footer)
+        diagram = fig_.mayo_flow(n, exclusions, groups, footer=footer, min_cell_count=k)
     else:
         raise fig_.FigureInputError(f"figure_flow: no flow diagram is defined for study '{study}'")
     style = style_from_config(dict(smk.params.style))

@@ -531,3 +531,20 @@ def test_select_rows_checks_missing_only_within_earlier_filters():
     assert out["patient_id"].tolist() == ["a"]
     with pytest.raises(F.FigureInputError, match="patient\\(s\\) c"):
         F.select_rows(frame, {"with_other": False}, "t")
+
+
+def test_flow_diagrams_hide_small_counts_and_their_complements():
+    # Study A: 20 screened, excluded 6 + 2 (2 small: 6 goes with it), 12 eligible, 5 with BMs, 7 without
+    a = {b.key: b.text for b in F.christie_flow(20, [("outside the study period", 6), ("lung G3", 2)], 12, 5,
+                                                min_cell_count=5).boxes}
+    assert "outside the study period: suppressed" in a["excluded"] and "lung G3: <5" in a["excluded"]
+    assert "n = 8" in a["excluded"] and "n = 12" in a["eligible"] and "n = 5 (41.7% of eligible)" in a["bm"]
+    # BMs 3 of 12: 3 hidden, and the 9 without (12 - 9 = 3) with it; no percentage
+    a = {b.key: b.text for b in F.christie_flow(20, [("x", 8)], 12, 3, min_cell_count=5).boxes}
+    assert a["bm"].endswith("n = <5") and a["no_bm"].endswith("n = suppressed")
+    # Study B: LB 5 = 4 matched + 1 unmatched: both hidden; L 24 = 10 matched + 14 unmatched
+    b = {t.key: t.text for t in F.mayo_flow(35, [("x", 6)], [F.FlowGroup("LB", 5, 5, 4), F.FlowGroup("L", 24, 24, 10)],
+                                           min_cell_count=5).boxes}
+    assert b["matched0"] == "Matched\nn = <5\nunmatched: <5" and b["matched1"] == "Matched\nn = 10\nunmatched: 14"
+    texts = " ".join(b.values())
+    assert "n = 5" in b["group0"] and "4" not in texts.replace("24", "")

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from nenbone.errors import NenboneError
+from nenbone.presentation import disclosure as dc
 from nenbone.presentation.style import FigureStyle, rc_params
 
 if TYPE_CHECKING:  # imported lazily at run time: matplotlib and lifelines are slow to import
@@ -448,11 +449,19 @@ def _wrap(text: str, width_in: float, font_pt: float) -> str:
     return "\n".join(textwrap.fill(part, chars) for part in text.split("\n"))
 
 
-def _count(n: int) -> str:
+def _count(n: int | str) -> str:
+    if isinstance(n, str):  # hidden by disclosure control
+        return f"n = {n}"
     return f"n = {n:,}".replace(",", "\u2009")  # thin space as thousands separator
 
 
-def _exclusion_text(exclusions: Sequence[tuple[str, int]], width: int = 40) -> str:
+def _shown(counts: Sequence[int], k: int) -> list[int | str]:
+    """The counts of one split (they add up to the box above) after disclosure control."""
+    hidden = dc.protect_cells(list(counts), k)
+    return [dc.hidden_text(n, k) if h else int(n) for n, h in zip(counts, hidden)]
+
+
+def _exclusion_text(exclusions: Sequence[tuple[str, int]], width: int = 40, min_cell_count: int = 0) -> str:
     """'Excluded: n = 30' and one bullet per reason, wrapped at `width` characters."""
     import textwrap
 
@@ -461,29 +470,40 @@ def _exclusion_text(exclusions: Sequence[tuple[str, int]], width: int = 40) -> s
     if len(exclusions) == 1:
         lines.append(textwrap.fill(f"({exclusions[0][0]})", width))
     else:
-        lines += [textwrap.fill(f"\u2022 {reason}: {n:,}".replace(",", "\u2009"), width, subsequent_indent="   ")
-                  for reason, n in exclusions]
+        shown = _shown([n for _, n in exclusions], min_cell_count)
+        lines += [textwrap.fill(f"\u2022 {reason}: {_count(n)[4:]}", width, subsequent_indent="   ")
+                  for (reason, _), n in zip(exclusions, shown)]
     return "\n".join(lines)
 
 
 def christie_flow(
     n_screened: int, exclusions: Sequence[tuple[str, int]], n_eligible: int, n_bm: int,
-    bm_label: str = "With bone metastases (BMs)",
+    bm_label: str = "With bone metastases (BMs)", min_cell_count: int = 0,
 ) -> FlowDiagram:
-    """Study A: screened -> eligible (exclusions aside, by reason) -> with BMs (without BMs aside)."""
+    """Study A: screened -> eligible (exclusions aside, by reason) -> with BMs (without BMs aside).
+
+    With `min_cell_count`, every split (excluded / eligible, BMs / no BMs, the reasons) is shown
+    after primary and complementary suppression (nenbone.presentation.disclosure)."""
     if not 0 <= n_bm <= n_eligible <= n_screened or n_screened - n_eligible != sum(n for _, n in exclusions):
         raise FigureInputError(
             f"Study A flow: counts do not add up: screened {n_screened}, excluded "
             f"{sum(n for _, n in exclusions)}, eligible {n_eligible}, with BMs {n_bm}"
         )
     pct = 100.0 * n_bm / n_eligible if n_eligible else float("nan")
+    k = min_cell_count
     x, side = 0.25, 0.33
+    excluded_shown, eligible_shown = _shown([n_screened - n_eligible, n_eligible], k)
+    bm_shown, no_bm_shown = _shown([n_bm, n_eligible - n_bm], k)
+    bm_pct = "" if isinstance(bm_shown, str) else f" ({format_number(pct)}% of eligible)"
+    exclusion_box = _exclusion_text(exclusions, min_cell_count=k)
+    if isinstance(excluded_shown, str):
+        exclusion_box = f"Excluded: {_count(excluded_shown)}"
     boxes = [
-        FlowBox("screened", f"Patients with NEN screened\n{_count(n_screened)}", x, 0),
-        FlowBox("excluded", _exclusion_text(exclusions), side, 1.0, side=True),
-        FlowBox("eligible", f"Eligible patients\n{_count(n_eligible)}", x, 2.0),
-        FlowBox("no_bm", f"Without BMs\n{_count(n_eligible - n_bm)}", side, 2.9, side=True),
-        FlowBox("bm", f"{bm_label}\n{_count(n_bm)} ({format_number(pct)}% of eligible)", x, 3.8),
+        FlowBox("screened", f"Patients with NEN screened\n{_count(_shown([n_screened], k)[0])}", x, 0),
+        FlowBox("excluded", exclusion_box, side, 1.0, side=True),
+        FlowBox("eligible", f"Eligible patients\n{_count(eligible_shown)}", x, 2.0),
+        FlowBox("no_bm", f"Without BMs\n{_count(no_bm_shown)}", side, 2.9, side=True),
+        FlowBox("bm", f"{bm_label}\n{_count(bm_shown)}{bm_pct}", x, 3.8),
     ]
     arrows = [("screened", "eligible"), ("screened", "excluded"), ("eligible", "bm"), ("eligible", "no_bm")]
     return FlowDiagram(boxes, arrows, trunk={"excluded": x, "no_bm": x})
@@ -504,8 +524,12 @@ def mayo_flow(
     exclusions: Sequence[tuple[str, int]],
     groups: Sequence[FlowGroup],
     footer: str = "",
+    min_cell_count: int = 0,
 ) -> FlowDiagram:
-    """Study B: all hepatic resections (exclusions aside, by reason) -> each study group -> matched."""
+    """Study B: all hepatic resections (exclusions aside, by reason) -> each study group -> matched.
+
+    With `min_cell_count`, each split (groups and excluded; matched, unmatched and missing within a
+    group; the reasons) is shown after primary and complementary suppression."""
     k = len(groups)
     if k == 0:
         raise FigureInputError("Study B flow: no groups")
@@ -521,20 +545,25 @@ def mayo_flow(
                 f"Study B flow: group '{g.label}': {g.n_matched} matched, {g.n_in_model} in the model, {g.n} in all"
             )
     xs = [(i + 0.5) / k for i in range(k)] if k > 1 else [0.5]
+    mcc = min_cell_count
+    *groups_shown, excluded_shown = _shown([g.n for g in groups] + [excluded], mcc)
+    exclusion_box = (f"Excluded: {_count(excluded_shown)}" if isinstance(excluded_shown, str)
+                     else _exclusion_text(exclusions, width=26, min_cell_count=mcc))
     boxes = [
-        FlowBox("all", f"Hepatic resections for\nmetastatic NET\n{_count(n_resections)}", 0.5, 0.0),
-        FlowBox("out", _exclusion_text(exclusions, width=26), 0.56, 1.3, side=True),
+        FlowBox("all", f"Hepatic resections for\nmetastatic NET\n{_count(_shown([n_resections], mcc)[0])}", 0.5, 0.0),
+        FlowBox("out", exclusion_box, 0.56, 1.3, side=True),
     ]
     arrows: list[tuple[str, str]] = [("all", "out")]
     group_row, matched_row = 2.9, 4.3
-    for i, (g, x) in enumerate(zip(groups, xs, strict=True)):
-        boxes.append(FlowBox(f"group{i}", f"{g.label}\n{_count(g.n)}", x, group_row))
+    for i, (g, x, g_shown) in enumerate(zip(groups, xs, groups_shown, strict=True)):
+        boxes.append(FlowBox(f"group{i}", f"{g.label}\n{_count(g_shown)}", x, group_row))
         arrows.append(("all", f"group{i}"))
-        lines = [f"Matched\n{_count(g.n_matched)}"]
+        matched, unmatched, missing = _shown([g.n_matched, g.n_in_model - g.n_matched, g.n - g.n_in_model], mcc)
+        lines = [f"Matched\n{_count(matched)}"]
         if g.n_in_model - g.n_matched:
-            lines.append(f"unmatched: {g.n_in_model - g.n_matched}")
+            lines.append(f"unmatched: {unmatched}")
         if g.n - g.n_in_model:
-            lines.append(f"missing covariate data: {g.n - g.n_in_model}")
+            lines.append(f"missing covariate data: {missing}")
         boxes.append(FlowBox(f"matched{i}", "\n".join(lines), x, matched_row))
         arrows.append((f"group{i}", f"matched{i}"))
     return FlowDiagram(boxes, arrows, trunk={"out": 0.5}, footer=footer)
