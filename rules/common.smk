@@ -1,5 +1,15 @@
 # Shared definitions: the studies, where their inputs live, and helpers for rule inputs.
 STUDIES = sorted(config["studies"])
+SYNTHETIC_TWIN = "resources/synthetic/{study}.{ext}"  # the only inputs a rule makes (data.smk)
+
+# Before any job: every configured input and codebook is a readable file (a twin may be made yet),
+# and a file at a twin's path that the workflow did not write is refused, never replaced.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from nenbone.io.inputs import input_problems
+
+INPUT_PROBLEMS = input_problems(config, SYNTHETIC_TWIN, ["sav", "dta"])
+if INPUT_PROBLEMS:
+    raise WorkflowError(INPUT_PROBLEMS)
 
 
 def study_input(wildcards):

@@ -2,11 +2,13 @@
 
 
 rule synthetic_cohort:
-    """Write a study's deterministic synthetic twin as a real SPSS (.sav) or Stata (.dta) file."""
+    """Write a study's deterministic synthetic twin as a real SPSS (.sav) or Stata (.dta) file, and
+    the record (SHA-256) that marks it as the workflow's own: only a recorded file is ever replaced."""
     input:
         codebook=study_codebook,
     output:
-        "resources/synthetic/{study}.{ext}",
+        twin=SYNTHETIC_TWIN,
+        record=SYNTHETIC_TWIN + ".sha256",
     log:
         "results/logs/synthetic_cohort/{study}.{ext}.log",
     benchmark:
