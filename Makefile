@@ -7,7 +7,7 @@ CORES  ?= 4
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: reproduce test test-slurm lint benchmark clean venv
+.PHONY: reproduce test test-slurm lint benchmark clean clean-private venv
 
 venv: $(STAMP)
 
@@ -33,3 +33,11 @@ benchmark: $(STAMP)
 
 clean:
 	rm -rf results .snakemake
+
+# Everything row-level or unsuppressed the workflow made, and every log that may name patients
+# (README "Privacy"). Shareable outputs (supplement, tables, figures, numbers.yml, checks) stay;
+# the next run rebuilds the rest. The raw exports and the twins' folder are not touched.
+PRIVATE := results/ingested results/validated results/derived results/matched results/analysis \
+           results/logs .snakemake/log .snakemake/slurm_logs
+clean-private:
+	rm -rf $(PRIVATE)

@@ -68,5 +68,6 @@ def test_levels_of_one_variable_get_complementary_suppression():
 def test_minima_and_maxima_are_hidden_under_control():
     tree = {"s": {"count": {"median": 2.0, "min": 1.0, "max": 10.0, "n": 25}, "age_min": 18.0}}
     assert build_numbers(tree, min_cell_count=5)["s"] == {
-        "count": {"median": "2.0", "min": "suppressed", "max": "suppressed", "n": "25"}, "age_min": "suppressed"}
-    assert build_numbers(tree)["s"]["count"]["min"] == "1.0"
+        "count": {"median": "2.0", "min": "suppressed", "max": "suppressed", "n": "25", "range": "suppressed"},
+        "age_min": "suppressed"}
+    assert build_numbers(tree)["s"]["count"]["range"] == "1.0–10.0"

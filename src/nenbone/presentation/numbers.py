@@ -102,7 +102,8 @@ def format_tree(tree: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any]
     With `min_cell_count` (disclosure control, nenbone.presentation.disclosure): a count from 1 to
     k - 1 prints as "<k", a count that would give one away by subtraction (from its denominator,
     or among the levels of one variable) as "suppressed", the percentages beside a hidden count as
-    "–", and minima and maxima as "suppressed".
+    "–", and minima and maxima as "suppressed". A node with both a minimum and a maximum also gets
+    `range` ("1–10", or "suppressed" as a whole).
     """
     k = min_cell_count
     out: dict[str, Any] = {}
@@ -126,6 +127,8 @@ def format_tree(tree: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any]
             out[key] = dc.SUPPRESSED_VALUE
         else:
             out[key] = format_value(key, value)
+    if tree.get("min") is not None and tree.get("max") is not None and "range" not in tree:
+        out["range"] = (f"{out['min']}–{out['max']}" if dc.extreme_shown(k) else dc.SUPPRESSED_VALUE)
     return out
 
 
