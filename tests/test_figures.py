@@ -550,3 +550,11 @@ def test_flow_diagrams_hide_small_counts_and_their_complements():
     assert b["matched0"] == "Matched\nn = <5\nunmatched: <5" and b["matched1"] == "Matched\nn = 10\nunmatched: 14"
     texts = " ".join(b.values())
     assert "n = 5" in b["group0"] and not re.search(r"\b4\b", texts)
+
+
+def test_km_legend_hides_events_whose_censored_remainder_is_small():
+    # six patients, four deaths: 6 - 4 = 2 censored, a count below 3
+    _, fig = _km_six(min_cell_count=3)
+    assert any(t.startswith("All (n = 6; suppressed events)") for t in _texts(fig))
+    _, fig = _km_six()
+    assert any(t.startswith("All (n = 6; 4 events)") for t in _texts(fig))

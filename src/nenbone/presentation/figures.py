@@ -353,7 +353,8 @@ def plot_km(
             if res.median is not None:
                 ax.plot([0, res.median, res.median], [0.5, 0.5, 0], linestyle=(0, (3, 2)), linewidth=0.8,
                         color=color, gid=GID_MEDIAN)
-            who = f"{res.label} (n = {res.n}; {res.events} events)" if show_n else res.label
+            events = dc.cell_texts([res.events, res.n - res.events], min_cell_count, shown=[True, False])[0]
+            who = f"{res.label} (n = {count_text(res.n, min_cell_count)}; {events} events)" if show_n else res.label
             handles.append(Line2D([], [], color=color, linewidth=style.line_width))
             labels.append(f"{who}\n{median_text(res, median_ci, time_unit)}")
         if km.logrank_p is not None:
