@@ -558,3 +558,14 @@ def test_km_legend_hides_events_whose_censored_remainder_is_small():
     assert any(t.startswith("All (n = 6; suppressed events)") for t in _texts(fig))
     _, fig = _km_six()
     assert any(t.startswith("All (n = 6; 4 events)") for t in _texts(fig))
+
+
+def test_km_curve_size_hidden_when_the_left_out_remainder_is_small():
+    km = F.km_curves(SIX, "months", "dead", label="All", at_risk_times=TIMES)
+    split = F.KMInput(km.curves, km.logrank_p, km.row_labels, n_selected=8)  # 8 - 6 = 2 left out
+    fig = F.plot_km(split, STYLE, at_risk_times=TIMES, xlabel="t", ylabel="S", min_cell_count=3)
+    assert any(t.startswith("All (n = suppressed; suppressed events)") for t in _texts(fig))
+    assert [n for _, _, n in sorted(F.at_risk_shown(fig))] == ["–", "–", "3", "<3", "<3"]  # 6 at t = 0 and 2
+    fig = F.plot_km(F.KMInput(km.curves, km.logrank_p, km.row_labels, n_selected=20), STYLE, at_risk_times=TIMES,
+                    xlabel="t", ylabel="S", min_cell_count=3)
+    assert [n for _, _, n in sorted(F.at_risk_shown(fig))] == ["6", "6", "3", "<3", "<3"]

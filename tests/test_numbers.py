@@ -71,3 +71,13 @@ def test_minima_and_maxima_are_hidden_under_control():
         "count": {"median": "2.0", "min": "suppressed", "max": "suppressed", "n": "25", "range": "suppressed"},
         "age_min": "suppressed"}
     assert build_numbers(tree)["s"]["count"]["range"] == "1.0–10.0"
+
+
+def test_curves_of_a_split_selection_hide_a_size_that_gives_the_remainder_away():
+    # LB 25 split by primary: GI 14 and pancreas 9 drawn, 2 'other' left out: 25 - 14 - 9 = 2
+    tree = {"s": {"by": {"gi": {"n": 14, "events": 8, "median": 73.3}, "pancreas": {"n": 9, "events": 3, "median": 42.7},
+                         "n": 23, "n_selected": 25}}}
+    by = build_numbers(tree, min_cell_count=5)["s"]["by"]
+    assert by["pancreas"] == {"n": "suppressed", "events": "<5", "median": "42.7"}
+    assert by["gi"] == {"n": "14", "events": "8", "median": "73.3"}
+    assert by["n"] == "suppressed" and by["n_selected"] == "25"  # 25 - 23 = 2

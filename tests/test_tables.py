@@ -72,3 +72,14 @@ def test_survival_table_hides_small_counts_and_small_censored_remainders():
     t = survival_table(results, min_cell_count=5)
     assert list(t["n"]) == ["25", "25", "<5"] and list(t["Events"]) == ["suppressed", "20", "<5"]
     assert list(survival_table(results)["Events"]) == ["23", "20", "3"]
+
+
+def test_survival_table_hides_a_curve_size_that_gives_the_left_out_remainder_away():
+    from nenbone.presentation.tables import survival_table
+
+    km = {"median": 10.0, "ci_loglog_lower": 5.0, "ci_loglog_upper": 20.0, "ci_spss_lower": 4.0, "ci_spss_upper": 16.0}
+    res = {"label": "By primary", "n_selected": 25, "logrank_p": 0.1,
+           "gi": {**km, "group_label": "GI", "n": 14, "events": 8}, "pan": {**km, "group_label": "pancreas", "n": 9, "events": 3}}
+    t = survival_table([res], min_cell_count=5)
+    assert list(t["n"]) == ["14", "suppressed"] and list(t["Events"]) == ["8", "<5"]
+    assert list(survival_table([{**res, "n_selected": 30}], min_cell_count=5)["n"]) == ["14", "9"]

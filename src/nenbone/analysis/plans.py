@@ -91,4 +91,5 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
                         used[group].astype(str))
         out.update({"logrank_chi2": lr.chi2, "logrank_df": lr.df, "logrank_p": lr.p})
     out["n"] = int(len(used))
+    out["n_selected"] = int(len(rows))  # before the split: the curves' n and what is left add up to it
     return out, curves

@@ -82,7 +82,7 @@ def _hidden_counts(tree: dict[str, Any], k: int) -> dict[str, bool]:
     """Which count leaves of one node to hide: small ones and, where the node holds a count and
     its denominator (`n` with `denominator_n`, `events` with `n`), the one that gives a hidden one away."""
     hidden = {key: _is_count(key) and _int_count(v) and dc.is_small(v, k) for key, v in tree.items()}
-    for part, whole in (("n", "denominator_n"), ("events", "n")):
+    for part, whole in (("n", "denominator_n"), ("events", "n"), ("n", "n_selected")):
         if _int_count(tree.get(part)) and _int_count(tree.get(whole)):
             cells = [int(tree[part]), int(tree[whole]) - int(tree[part])]
             if dc.protect_cells(cells, k, shown=[True, False])[0]:
@@ -94,6 +94,19 @@ def _category_group(tree: dict[str, Any]) -> list[str]:
     """Children that are the levels of one variable ({n, pct} each): their counts add up to a known total."""
     levels = [key for key, v in tree.items() if isinstance(v, dict) and set(v) == {"n", "pct"} and _int_count(v["n"])]
     return levels if len(levels) >= 2 else []
+
+
+def _hidden_curves(tree: dict[str, Any], k: int) -> dict[str, bool]:
+    """The Kaplan-Meier curves of one plan split by group ({n, events, ...} children beside the plan's
+    `n_selected`): their n and the unprinted remainder add up to the selection."""
+    if not _int_count(tree.get("n_selected")):
+        return {}
+    curves = [key for key, v in tree.items() if isinstance(v, dict) and _int_count(v.get("n")) and "events" in v]
+    if not curves:
+        return {}
+    sizes = [int(tree[c]["n"]) for c in curves]
+    cells = [*sizes, int(tree["n_selected"]) - sum(sizes)]
+    return dict(zip(curves, dc.protect_cells(cells, k, shown=[True] * len(curves) + [False])))
 
 
 def format_tree(tree: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any]:
@@ -111,12 +124,15 @@ def format_tree(tree: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any]
     hide_pct = any(hidden.values())
     levels = _category_group(tree)
     level_hidden = dict(zip(levels, dc.protect_cells([int(tree[lv]["n"]) for lv in levels], k))) if levels else {}
+    level_hidden.update(_hidden_curves(tree, k))
     for key, value in tree.items():
         if isinstance(value, dict):
             out[key] = format_tree(value, k)
             if level_hidden.get(key):
                 out[key]["n"] = dc.hidden_text(int(value["n"]), k)
-                out[key]["pct"] = dc.SUPPRESSED_PCT
+                for extra in ("pct", "events"):
+                    if extra in value:
+                        out[key][extra] = dc.hidden_text(int(value[extra]), k) if extra == "events" else dc.SUPPRESSED_PCT
         elif isinstance(value, list):
             out[key] = [format_tree(v, k) if isinstance(v, dict) else format_value(key, v) for v in value]
         elif hidden.get(key):

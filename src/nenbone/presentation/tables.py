@@ -190,14 +190,21 @@ def survival_table(results: list[dict[str, Any]], min_cell_count: int = 0) -> pd
         curves = [(k, v) for k, v in res.items() if isinstance(v, dict) and "median" in v]
         if not curves:
             curves = [("", res)]
+        sizes = [int(km["n"]) for _, km in curves]
+        if res.get("n_selected") is not None:  # the curves split a selection of known size
+            cells = [*sizes, int(res["n_selected"]) - sum(sizes)]
+            hidden_n = dc.protect_cells(cells, min_cell_count, shown=[True] * len(sizes) + [False])[:-1]
+        else:
+            hidden_n = [dc.is_small(n, min_cell_count) for n in sizes]
         for i, (key, km) in enumerate(curves):
             median = km["median"]
             n, events = int(km["n"]), int(km["events"])
+            events_text = dc.cell_texts([events, n - events], min_cell_count, shown=[True, False])[0]
             rows.append({
                 "Analysis": res["label"] if i == 0 else "",
                 "Group": km.get("group_label", key),
-                "n": dc.suppress_count(n, min_cell_count),
-                "Events": dc.cell_texts([events, n - events], min_cell_count, shown=[True, False])[0],
+                "n": dc.hidden_text(n, min_cell_count) if hidden_n[i] else str(n),
+                "Events": dc.hidden_text(events, min_cell_count) if hidden_n[i] else events_text,
                 "Median, months": "not reached" if median is None else str(ds.round_half_up(median, 1)),
                 "95% CI (log-log)": _ci_text(km["ci_loglog_lower"], km["ci_loglog_upper"]),
                 "95% CI (SPSS, ±1.96 SE)": _ci_text(km["ci_spss_lower"], km["ci_spss_upper"]),
