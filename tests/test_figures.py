@@ -569,3 +569,12 @@ def test_km_curve_size_hidden_when_the_left_out_remainder_is_small():
     fig = F.plot_km(F.KMInput(km.curves, km.logrank_p, km.row_labels, n_selected=20), STYLE, at_risk_times=TIMES,
                     xlabel="t", ylabel="S", min_cell_count=3)
     assert [n for _, _, n in sorted(F.at_risk_shown(fig))] == ["6", "6", "3", "<3", "<3"]
+
+
+def test_bars_hide_a_count_whose_complement_is_small():
+    counts = pd.DataFrame({"label": ["Analgesia", "Any symptom"], "section": ["M", "M"], "n": [37, 83],
+                           "denominator": [85, 85], "denominator_kind": ["all", "all"],
+                           "percent": [3700 / 85, 8300 / 85]})
+    fig = F.plot_bars(counts, STYLE, xlabel="Patients (%)", min_cell_count=5)
+    assert "suppressed/85" in _texts(fig) and "37/85 (44%)" in _texts(fig)  # 85 - 83 = 2 would follow
+    assert "83/85 (98%)" in _texts(F.plot_bars(counts, STYLE, xlabel="Patients (%)"))
