@@ -81,3 +81,14 @@ def test_curves_of_a_split_selection_hide_a_size_that_gives_the_remainder_away()
     assert by["pancreas"] == {"n": "suppressed", "events": "<5", "median": "42.7"}
     assert by["gi"] == {"n": "14", "events": "8", "median": "73.3"}
     assert by["n"] == "suppressed" and by["n_selected"] == "25"  # 25 - 23 = 2
+
+
+def test_numbers_at_risk_are_counts():
+    tree = {"s": {"os": {"n": 85, "events": 59, "at_risk": {"t0": 85, "t12": 56, "t84": 5, "t120": 1}}}}
+    assert build_numbers(tree, min_cell_count=5)["s"]["os"]["at_risk"] == {"t0": "85", "t12": "56", "t84": "5", "t120": "<5"}
+    assert build_numbers(tree)["s"]["os"]["at_risk"]["t120"] == "1"
+    # a curve whose n is hidden (25 - 14 - 9 = 2 left out) shows no number at risk equal to its n
+    split = {"s": {"by": {"gi": {"n": 14, "events": 8, "at_risk": {"t0": 14, "t12": 11}},
+                          "pan": {"n": 9, "events": 6, "at_risk": {"t0": 9, "t12": 7}}, "n": 23, "n_selected": 25}}}
+    by = build_numbers(split, min_cell_count=5)["s"]["by"]
+    assert by["pan"]["at_risk"] == {"t0": "–", "t12": "7"} and by["gi"]["at_risk"] == {"t0": "14", "t12": "11"}

@@ -126,7 +126,8 @@ def test_numbers_yml_has_no_raw_section_no_small_count_and_no_recoverable_one(k5
         for key, value in node.items():
             if isinstance(value, dict):
                 continue
-            count_key = key in ("n", "events") or key.startswith("n_") or key.endswith("_n")
+            count_key = (key in ("n", "events") or key.startswith("n_") or key.endswith("_n")
+                         or path.endswith("at_risk"))
             if count_key and isinstance(value, str) and SMALL.match(value):
                 problems.append(f"{path}.{key} = {value}")
             if key in ("min", "max", "range") or key.endswith(("_min", "_max")):
@@ -177,7 +178,9 @@ def test_reproduction_check_hides_small_reproduced_counts_and_their_percentages(
 
 def _html_text(html: str) -> str:
     """The text a reader sees: no tags (nor embedded images), scripts or styles."""
-    return re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S))
+    import html as html_lib
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)))
 
 
 def _text_hits(name: str, text: str) -> list[str]:

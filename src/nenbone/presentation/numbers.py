@@ -78,10 +78,10 @@ def _int_count(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _hidden_counts(tree: dict[str, Any], k: int) -> dict[str, bool]:
+def _hidden_counts(tree: dict[str, Any], k: int, all_counts: bool = False) -> dict[str, bool]:
     """Which count leaves of one node to hide: small ones and, where the node holds a count and
     its denominator (`n` with `denominator_n`, `events` with `n`), the one that gives a hidden one away."""
-    hidden = {key: _is_count(key) and _int_count(v) and dc.is_small(v, k) for key, v in tree.items()}
+    hidden = {key: (all_counts or _is_count(key)) and _int_count(v) and dc.is_small(v, k) for key, v in tree.items()}
     for part, whole in (("n", "denominator_n"), ("events", "n"), ("n", "n_selected")):
         if _int_count(tree.get(part)) and _int_count(tree.get(whole)):
             cells = [int(tree[part]), int(tree[whole]) - int(tree[part])]
@@ -109,34 +109,43 @@ def _hidden_curves(tree: dict[str, Any], k: int) -> dict[str, bool]:
     return dict(zip(curves, dc.protect_cells(cells, k, shown=[True] * len(curves) + [False])))
 
 
-def format_tree(tree: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any]:
+AT_RISK_KEY = "at_risk"  # a node of numbers at risk by time: every leaf is a count
+
+
+def format_tree(tree: dict[str, Any], min_cell_count: int = 0, all_counts: bool = False) -> dict[str, Any]:
     """Same nesting as the raw tree, every leaf formatted; lists become lists of formatted leaves.
 
     With `min_cell_count` (disclosure control, nenbone.presentation.disclosure): a count from 1 to
     k - 1 prints as "<k", a count that would give one away by subtraction (from its denominator,
     or among the levels of one variable) as "suppressed", the percentages beside a hidden count as
     "–", and minima and maxima as "suppressed". A node with both a minimum and a maximum also gets
-    `range` ("1–10", or "suppressed" as a whole).
+    `range` ("1–10", or "suppressed" as a whole). Under `at_risk` every leaf is a count; a curve whose
+    n is hidden shows no number at risk equal to it ("–").
     """
     k = min_cell_count
     out: dict[str, Any] = {}
-    hidden = _hidden_counts(tree, k)
+    hidden = _hidden_counts(tree, k, all_counts)
     hide_pct = any(hidden.values())
     levels = _category_group(tree)
     level_hidden = dict(zip(levels, dc.protect_cells([int(tree[lv]["n"]) for lv in levels], k))) if levels else {}
     level_hidden.update(_hidden_curves(tree, k))
     for key, value in tree.items():
         if isinstance(value, dict):
-            out[key] = format_tree(value, k)
+            out[key] = format_tree(value, k, all_counts=(key == AT_RISK_KEY))
             if level_hidden.get(key):
                 out[key]["n"] = dc.hidden_text(int(value["n"]), k)
                 for extra in ("pct", "events"):
                     if extra in value:
                         out[key][extra] = dc.hidden_text(int(value[extra]), k) if extra == "events" else dc.SUPPRESSED_PCT
+                for t, at_risk in (value.get(AT_RISK_KEY) or {}).items():
+                    if at_risk == value["n"] and not dc.is_small(at_risk, k):
+                        out[key][AT_RISK_KEY][t] = dc.SUPPRESSED_PCT
         elif isinstance(value, list):
             out[key] = [format_tree(v, k) if isinstance(v, dict) else format_value(key, v) for v in value]
         elif hidden.get(key):
             out[key] = dc.hidden_text(int(value), k)
+        elif all_counts and _int_count(value):
+            out[key] = str(int(round_half_up(value, 0)))
         elif hide_pct and _is_pct(key):
             out[key] = dc.SUPPRESSED_PCT
         elif _is_extreme(key) and value is not None and not dc.extreme_shown(k):
