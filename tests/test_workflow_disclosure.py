@@ -240,7 +240,7 @@ def test_a_users_file_at_the_twins_path_survives_a_rerun(k5_run, tmp_path):
     # a derivation setting changes: the twin rule's params change, so Snakemake would rerun it
     changed = root / "changed.yaml"
     changed.write_text("christie:\n  derivation:\n    synchronous_window_days: 60\n")
-    proc = snakemake(root, "--configfile", str(root / "disclosure5.yaml"), str(changed))
+    proc = snakemake(root, "--configfile", str(k5_run / "disclosure5.yaml"), str(changed))
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0 and "was not written by this workflow" in out and "studies.christie.input" in out
     assert twin.read_bytes() == users
