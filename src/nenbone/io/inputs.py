@@ -69,7 +69,8 @@ def file_problem(key: str, path: str, root: Path, twins: set[str]) -> str | None
             return (f"config '{key}': {path} was not written by this workflow (no matching "
                     f"{twin_record_path(path).name}), and the synthetic twin rule would replace it. "
                     f"Your export is left untouched: move it out of {Path(path).parent}/ and set "
-                    f"'{key}' to its new path (or delete it to get the synthetic twin back)")
+                    f"'{key}' to its new path (or, if it is a twin whose writing was interrupted, delete it to "
+                    f"get the synthetic twin back)")
         return None
     if not p.exists():
         return f"config '{key}': {path} does not exist"
