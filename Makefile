@@ -8,7 +8,7 @@ CORES  ?= 4
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: reproduce test check test-slurm lint benchmark clean venv verify manifest codecheck
+.PHONY: reproduce test check test-slurm lint benchmark clean clean-private venv verify manifest codecheck
 
 venv: $(STAMP)
 
@@ -50,3 +50,11 @@ benchmark: $(STAMP)
 
 clean:
 	rm -rf results .snakemake
+
+# Everything row-level or unsuppressed the workflow made, and every log that may name patients
+# (README "Privacy"). Shareable outputs (supplement, tables, figures, numbers.yml, checks) stay;
+# the next run rebuilds the rest. The raw exports and the twins' folder are not touched.
+PRIVATE := results/ingested results/validated results/derived results/matched results/analysis \
+           results/logs .snakemake/log .snakemake/slurm_logs
+clean-private:
+	rm -rf $(PRIVATE)

@@ -34,6 +34,19 @@ def study_label(study):
     return config["studies"][study].get("label", study)
 
 
+SYNTHETIC_TWIN = "resources/synthetic/{design}.{ext}"  # the only inputs a rule makes (data.smk)
+
+# Before any job: every configured input and codebook is a readable file (a twin may be made yet),
+# and a file at a twin's path that the workflow did not write is refused, never replaced.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+from nenbone.io.inputs import input_problems
+
+INPUT_PROBLEMS = input_problems(config, SYNTHETIC_TWIN, ["sav", "dta"], DESIGNS)
+if INPUT_PROBLEMS:  # one message, no traceback: the run cannot start
+    print(f"nenbone: {INPUT_PROBLEMS}", file=sys.stderr)
+    raise SystemExit(1)
+
+
 def study_input(wildcards):
     """The raw export a study reads: the synthetic twin by default, or the user's own file."""
     return config["studies"][wildcards.study]["input"]

@@ -63,6 +63,7 @@ rule figure_flow:
         design=lambda w: design_of(w.study),
         matching=lambda w: study_settings(w.study).get("matching", {}),
         group_labels=group_labels,
+        min_cell_count=config["disclosure"]["min_cell_count"],
         style=config["figures"],
     script:
         "../scripts/figure_flow.py"

@@ -34,6 +34,7 @@ rule reproduction_check:
     input:
         numbers=rules.numbers.output[0],
         published=[published_numbers(s) for s in MAIN_STUDIES.values()],
+        analysis=[f"results/analysis/{s}.json" for s in MAIN_STUDIES.values()],
     output:
         csv=report(
             "results/reproduction/checks.csv",
@@ -64,6 +65,8 @@ rule replication:
     input:
         numbers=rules.numbers.output[0],
         published=lambda w: published_numbers(w.study),
+        analysis="results/analysis/{study}.json",
+        twin_analysis=lambda w: f"results/analysis/{MAIN_STUDIES[design_of(w.study)]}.json",
     output:
         csv="results/reproduction/{study}_replication.csv",
         md="results/reproduction/{study}_replication.md",

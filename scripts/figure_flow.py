@@ -14,7 +14,8 @@ def main(smk, log):
             return json.load(fh)
 
     match = read(smk.input.match_attrition) if "match_attrition" in smk.input.keys() else None
-    diagram = fig_.flow_diagram(read(smk.input.attrition), match, dict(smk.params.group_labels))
+    diagram = fig_.flow_diagram(read(smk.input.attrition), match, dict(smk.params.group_labels),
+                               int(smk.params.min_cell_count))
     style = style_from_config(dict(smk.params.style))
     figure = fig_.plot_flow(diagram, style)
     fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)

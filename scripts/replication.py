@@ -4,18 +4,26 @@ from nenbone.runner import run_rule
 
 
 def main(smk, log):
+    import json
+
     import pandas as pd
     import yaml
 
     from nenbone.io.files import write_bytes_atomic, write_csv
+    from nenbone.presentation.numbers import to_plain
     from nenbone.presentation.reproduction import REPLICATION_COLUMNS, replication_rows
     from nenbone.presentation.tables import to_markdown
 
+    # unsuppressed values from the analyses' own outputs (private); numbers.yml says what may be shown
+    raw = {}
+    for study, path in ((smk.params.twin, smk.input.twin_analysis), (smk.wildcards.study, smk.input.analysis)):
+        with open(path, encoding="utf-8") as fh:
+            raw[study] = to_plain(json.load(fh))
     with open(smk.input.numbers, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh)["raw"]
+        shown_values = yaml.safe_load(fh)
     with open(smk.input.published, encoding="utf-8") as fh:
         published = yaml.safe_load(fh)
-    rows = replication_rows(published, raw, smk.params.twin, smk.wildcards.study)
+    rows = replication_rows(published, raw, smk.params.twin, smk.wildcards.study, shown_values)
     table = pd.DataFrame(rows, columns=list(REPLICATION_COLUMNS))
     write_csv(table, smk.output.csv)
     shown = table.rename(columns={"quantity": "Quantity", "wording": "Wording", "published": "Published",

@@ -4,17 +4,23 @@ from nenbone.runner import run_rule
 
 
 def main(smk, log):
+    import json
+
     import pandas as pd
     import yaml
 
     from nenbone.io.files import write_bytes_atomic, write_csv
+    from nenbone.presentation.numbers import to_plain
     from nenbone.presentation.reproduction import CHECK_COLUMNS, check_study, summarise
     from nenbone.presentation.tables import to_markdown
 
-    raw = yaml.safe_load(open(smk.input.numbers, encoding="utf-8"))["raw"]
+    # unsuppressed values from the analyses' own outputs (private); numbers.yml says what may be shown
+    raw = {study: to_plain(json.loads(open(path, encoding="utf-8").read()))
+           for study, path in zip(smk.params.studies, smk.input.analysis, strict=True)}
+    shown_values = yaml.safe_load(open(smk.input.numbers, encoding="utf-8"))
     checks = []
     for path, study in zip(smk.input.published, smk.params.studies, strict=True):
-        checks += check_study(yaml.safe_load(open(path, encoding="utf-8")), raw, study)
+        checks += check_study(yaml.safe_load(open(path, encoding="utf-8")), raw, study, shown_values)
     published = {}
     for c in checks:
         published.setdefault(c.study, {})[c.quantity] = c.published

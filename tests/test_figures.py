@@ -518,3 +518,55 @@ def test_format_number_rounds_half_up_and_marks_not_reached():
     assert F.format_number(14.05) == "14.1"  # binary 14.05 is 14.0500000000000007
     assert F.format_number(2.25) == "2.3"
     assert F.format_number(None) == "NR"
+
+
+def test_flow_diagrams_hide_small_counts_and_their_complements():
+    import re
+
+    # screened 20: excluded 6 + 2 (2 small, and 6 hidden with it), 12 eligible, 5 with BMs, 7 without
+    d = F.flow_diagram(_attrition(20, [("outside the study period", 6), ("lung G3", 2)], [5, 7]), min_cell_count=5)
+    a = {b.key: b.text for b in d.boxes}
+    assert "period: suppressed" in a["out1"] and "lung G3: <5" in a["out1"]  # (wrapped)
+    assert "n = 8" in a["out1"] and a["stage1"].endswith("n = 12") and a["group0"].endswith("n = 5")
+    # BMs 3 of 12: 3 hidden, and the 9 without (12 - 9 = 3) with it
+    a = {b.key: b.text for b in F.flow_diagram(_attrition(20, [("x", 8)], [3, 9]), min_cell_count=5).boxes}
+    assert a["group0"].endswith("n = <5") and a["group1"].endswith("n = suppressed")
+    # matched design: LB 5 = 4 matched + 1 unmatched, both hidden; L 24 = 10 matched + 14 unmatched
+    d = F.flow_diagram(_attrition(35, [("x", 6)], [5, 24], ["LB", "L"]), _match(5, 5, 4, 24, 24, 10),
+                       min_cell_count=5)
+    b = {t.key: t.text for t in d.boxes}
+    assert b["matched0"] == "Matched\nn = <5\nunmatched: <5" and b["matched1"] == "Matched\nn = 10\nunmatched: 14"
+    assert d.footer == "Matched cohort: n = suppressed"  # 14 = total - 10 would give the hidden 4 away
+    texts = " ".join([*b.values(), d.footer])
+    assert "n = 5" in b["group0"] and not re.search(r"\b4\b", texts)
+    # no threshold: every count
+    d = F.flow_diagram(_attrition(35, [("x", 6)], [5, 24], ["LB", "L"]), _match(5, 5, 4, 24, 24, 10))
+    assert {t.key: t.text for t in d.boxes}["matched0"] == "Matched\nn = 4\nunmatched: 1"
+
+
+def test_km_legend_hides_events_whose_censored_remainder_is_small():
+    # six patients, four deaths: 6 - 4 = 2 censored, a count below 3
+    _, fig = _km_six(min_cell_count=3)
+    assert any(t.startswith("All (n = 6; suppressed events)") for t in _texts(fig))
+    _, fig = _km_six()
+    assert any(t.startswith("All (n = 6; 4 events)") for t in _texts(fig))
+
+
+def test_km_curve_size_hidden_when_the_left_out_remainder_is_small():
+    km = km_curves(SIX, "months", "dead", label="All", at_risk_times=TIMES)
+    split = F.KMInput(km.curves, km.logrank_p, km.row_labels, n_selected=8)  # 8 - 6 = 2 left out
+    fig = F.plot_km(split, STYLE, at_risk_times=TIMES, xlabel="t", ylabel="S", min_cell_count=3)
+    assert any(t.startswith("All (n = suppressed; suppressed events)") for t in _texts(fig))
+    assert [n for _, _, n in sorted(F.at_risk_shown(fig))] == ["–", "–", "3", "<3", "<3"]  # 6 at t = 0 and 2
+    fig = F.plot_km(F.KMInput(km.curves, km.logrank_p, km.row_labels, n_selected=20), STYLE, at_risk_times=TIMES,
+                    xlabel="t", ylabel="S", min_cell_count=3)
+    assert [n for _, _, n in sorted(F.at_risk_shown(fig))] == ["6", "6", "3", "<3", "<3"]
+
+
+def test_bars_hide_a_count_whose_complement_is_small():
+    counts = pd.DataFrame({"label": ["Analgesia", "Any symptom"], "section": ["M", "M"], "n": [37, 83],
+                           "denominator": [85, 85], "denominator_kind": ["all", "all"],
+                           "percent": [3700 / 85, 8300 / 85]})
+    fig = F.plot_bars(counts, STYLE, xlabel="Patients (%)", min_cell_count=5)
+    assert "suppressed/85" in _texts(fig) and "37/85 (44%)" in _texts(fig)  # 85 - 83 = 2 would follow
+    assert "83/85 (98%)" in _texts(F.plot_bars(counts, STYLE, xlabel="Patients (%)"))

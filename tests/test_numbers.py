@@ -26,16 +26,70 @@ def test_p_values_and_ratios():
     assert format_value("smd_after", -0.0549) == "-0.05"
 
 
-def test_build_numbers_keeps_raw_and_plain_types():
+def test_build_numbers_has_no_raw_section():
     doc = build_numbers({"s": {"bm": {"n": np.int64(85), "pct": np.float64(7.01)}, "os": {"median": float("nan")}}})
     assert doc["s"]["bm"] == {"n": "85", "pct": "7%"}
-    assert doc["raw"]["s"]["bm"]["n"] == 85 and type(doc["raw"]["s"]["bm"]["n"]) is int
-    assert doc["raw"]["s"]["os"]["median"] is None and doc["s"]["os"]["median"] == "not reached"
+    assert doc["s"]["os"]["median"] == "not reached"
+    assert set(doc) == {"s"}  # unsuppressed values never reach numbers.yml
 
 
 def test_small_counts_are_suppressed_with_their_percentages():
-    doc = build_numbers({"s": {"surgery": {"n": 2, "pct": 2.35}, "rt": {"n": 29, "pct": 34.1}, "n_eligible": 1212}},
+    # flags (not levels of one variable): each has its own denominator
+    doc = build_numbers({"s": {"surgery": {"n": 2, "pct": 2.35, "denominator_n": 85},
+                               "rt": {"n": 29, "pct": 34.1, "denominator_n": 85}, "n_eligible": 1212}},
                         min_cell_count=5)
-    assert doc["s"]["surgery"] == {"n": "<5", "pct": "–"}
-    assert doc["s"]["rt"] == {"n": "29", "pct": "34%"} and doc["s"]["n_eligible"] == "1212"
-    assert doc["raw"]["s"]["surgery"]["n"] == 2  # the raw tree is for the reproduction check only
+    assert doc["s"]["surgery"] == {"n": "<5", "pct": "–", "denominator_n": "85"}
+    assert doc["s"]["rt"] == {"n": "29", "pct": "34%", "denominator_n": "85"} and doc["s"]["n_eligible"] == "1212"
+    assert "raw" not in doc
+
+
+def test_a_count_recoverable_from_its_denominator_is_hidden():
+    # 23 of 25: the 2 without would follow by subtraction
+    doc = build_numbers({"s": {"x": {"n": 23, "pct": 92.0, "denominator_n": 25},
+                               "y": {"n": 20, "pct": 80.0, "denominator_n": 25}}}, min_cell_count=5)
+    assert doc["s"]["x"] == {"n": "suppressed", "pct": "–", "denominator_n": "25"}
+    assert doc["s"]["y"] == {"n": "20", "pct": "80%", "denominator_n": "25"}
+
+
+def test_events_whose_censored_remainder_is_small_are_hidden():
+    doc = build_numbers({"s": {"os": {"n": 25, "events": 22, "median": 54.0}}}, min_cell_count=5)
+    assert doc["s"]["os"] == {"n": "25", "events": "suppressed", "median": "54.0"}
+
+
+def test_levels_of_one_variable_get_complementary_suppression():
+    # 14 + 9 + 2 = 25: hiding 2 alone leaves it as 25 - 14 - 9
+    tree = {"s": {"site": {"spine": {"n": 14, "pct": 56.0}, "pelvis": {"n": 9, "pct": 36.0},
+                           "other": {"n": 2, "pct": 8.0}}}}
+    site = build_numbers(tree, min_cell_count=5)["s"]["site"]
+    assert site == {"spine": {"n": "14", "pct": "56%"}, "pelvis": {"n": "suppressed", "pct": "–"},
+                    "other": {"n": "<5", "pct": "–"}}
+    assert build_numbers(tree)["s"]["site"]["other"] == {"n": "2", "pct": "8%"}
+
+
+def test_minima_and_maxima_are_hidden_under_control():
+    tree = {"s": {"count": {"median": 2.0, "min": 1.0, "max": 10.0, "n": 25}, "age_min": 18.0}}
+    assert build_numbers(tree, min_cell_count=5)["s"] == {
+        "count": {"median": "2.0", "min": "suppressed", "max": "suppressed", "n": "25", "range": "suppressed"},
+        "age_min": "suppressed"}
+    assert build_numbers(tree)["s"]["count"]["range"] == "1.0–10.0"
+
+
+def test_curves_of_a_split_selection_hide_a_size_that_gives_the_remainder_away():
+    # LB 25 split by primary: GI 14 and pancreas 9 drawn, 2 'other' left out: 25 - 14 - 9 = 2
+    tree = {"s": {"by": {"gi": {"n": 14, "events": 8, "median": 73.3}, "pancreas": {"n": 9, "events": 3, "median": 42.7},
+                         "n": 23, "n_selected": 25}}}
+    by = build_numbers(tree, min_cell_count=5)["s"]["by"]
+    assert by["pancreas"] == {"n": "suppressed", "events": "<5", "median": "42.7"}
+    assert by["gi"] == {"n": "14", "events": "8", "median": "73.3"}
+    assert by["n"] == "suppressed" and by["n_selected"] == "25"  # 25 - 23 = 2
+
+
+def test_numbers_at_risk_are_counts():
+    tree = {"s": {"os": {"n": 85, "events": 59, "at_risk": {"t0": 85, "t12": 56, "t84": 5, "t120": 1}}}}
+    assert build_numbers(tree, min_cell_count=5)["s"]["os"]["at_risk"] == {"t0": "85", "t12": "56", "t84": "5", "t120": "<5"}
+    assert build_numbers(tree)["s"]["os"]["at_risk"]["t120"] == "1"
+    # a curve whose n is hidden (25 - 14 - 9 = 2 left out) shows no number at risk equal to its n
+    split = {"s": {"by": {"gi": {"n": 14, "events": 8, "at_risk": {"t0": 14, "t12": 11}},
+                          "pan": {"n": 9, "events": 6, "at_risk": {"t0": 9, "t12": 7}}, "n": 23, "n_selected": 25}}}
+    by = build_numbers(split, min_cell_count=5)["s"]["by"]
+    assert by["pan"]["at_risk"] == {"t0": "–", "t12": "7"} and by["gi"]["at_risk"] == {"t0": "14", "t12": "11"}

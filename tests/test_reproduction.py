@@ -55,3 +55,18 @@ def test_summary_and_lookup():
     assert summarise(checks) == {"match": 1, "mismatch": 1, "not-reproducible": 0, "total": 2}
     with pytest.raises(KeyError):
         lookup(RAW, "s.n.deeper")
+
+
+def test_a_hidden_reproduced_value_stays_hidden_and_the_published_one_stays():
+    raw = {"s": {"rfa": {"n": 2, "pct": 8.0}, "rt": {"n": 10, "pct": 40.0}}}
+    shown = {"s": {"rfa": {"n": "<5", "pct": "–"}, "rt": {"n": "10", "pct": "40%"}}}
+    quantities = [spec(id="rfa_n", published=2, value_key="s.rfa.n"),
+                  spec(id="rfa_pct", published=8, kind="percent", value_key="s.rfa.pct"),
+                  spec(id="rfa_bad", published=3, value_key="s.rfa.n"),
+                  spec(id="rt_n", published=10, value_key="s.rt.n")]
+    checks = {c.quantity: c for c in check_study({"study": "s", "quantities": quantities}, raw, shown_values=shown)}
+    assert (checks["rfa_n"].published, checks["rfa_n"].reproduced, checks["rfa_n"].status) == ("2", "<5", "match")
+    assert checks["rfa_pct"].reproduced == "–"
+    bad = checks["rfa_bad"]
+    assert (bad.status, bad.reproduced) == ("mismatch", "<5") and "2" not in bad.reason
+    assert checks["rt_n"].reproduced == "10"

@@ -50,7 +50,8 @@ def test_run_rule_turns_a_nenbone_error_into_a_message_and_exit_1(tmp_path, caps
         run_rule(SimpleNamespace(log=[str(log)], rule="validate"), main)
     assert stop.value.code == 1
     err = capsys.readouterr().err
-    assert "B007" in err and "Traceback" not in err
+    assert "B007" not in err and "Traceback" not in err  # patient IDs stay in the private log
+    assert "mayo.dta: variable age_years [details name patients]" in err and str(log) in err
     assert "B007" in log.read_text()
     logging.getLogger().handlers.clear()
 
@@ -115,3 +116,25 @@ def test_every_rule_script_fails_on_a_broken_input_without_a_traceback(script, t
     assert "Traceback" not in out.err + out.out
     assert f"rule '{script.stem}' failed" in out.err
     assert log.read_text(encoding="utf-8").strip()
+
+
+def test_a_validation_error_shows_counts_on_the_console_and_ids_in_the_log(tmp_path, capsys):
+    from nenbone.errors import ValidationError, Violation
+
+    log = tmp_path / "validate.log"
+    error = ValidationError("christie.sav", [
+        Violation("age", "range [0, 110]", ("C0001", "C0042"), detail="values 140, 150"),
+        Violation("death_date", "after diagnosis_date", ("C0042",)),
+    ])
+
+    def main(smk, logger):
+        raise error
+
+    with pytest.raises(SystemExit):
+        run_rule(SimpleNamespace(log=[str(log)], rule="validate"), main)
+    err = capsys.readouterr().err
+    assert "variable 'age': rule 'range [0, 110]' broken (2 patient(s))" in err
+    assert "variable 'death_date': rule 'after diagnosis_date' broken (1 patient(s))" in err
+    assert "C00" not in err and "140" not in err and str(log) in err
+    assert "C0001, C0042" in log.read_text() and "values 140, 150" in log.read_text()
+    logging.getLogger().handlers.clear()

@@ -52,3 +52,40 @@ def test_single_group_has_no_tests_and_markdown_escapes():
     assert list(t.columns) == ["Characteristic", "All (n = 10)"]
     md = to_markdown(pd.DataFrame({"a|b": ["x|y"]}))
     assert md.splitlines()[0] == "| a\\|b |" and md.splitlines()[2] == "| x\\|y |"
+
+
+def test_complementary_suppression_within_a_column():
+    # column a: x 3, y 1, z 0 (n = 4): y hidden as <3 (k = 3), and x with it, else 4 - 3 - 0 = 1
+    t = describe(FRAME, ROWS[2:3], TableSettings(min_cell_count=3), group="grp")
+    assert list(t["a (n = 4)"][1:]) == ["suppressed", "<3", "0 (0%)"]
+    # column b: x 1, y 3, z 2 (n = 6): x and z small (sum 3, not small), y shown
+    assert list(t["b (n = 6)"][1:]) == ["<3", "3 (50%)", "<3"]
+
+
+def test_a_yes_count_with_a_small_no_count_is_hidden():
+    frame = pd.DataFrame({"flag": [True] * 9 + [False]})
+    t = describe(frame, ROWS[1:2], TableSettings(min_cell_count=3))
+    assert t.iloc[0]["All (n = 10)"] == "suppressed"  # 10 - 9 = 1 would follow
+    assert describe(frame, ROWS[1:2], TableSettings())["All (n = 10)"][0] == "9 (90%)"
+
+
+def test_survival_table_hides_small_counts_and_small_censored_remainders():
+    from nenbone.presentation.tables import survival_table
+
+    km = {"median": 10.0, "ci_loglog_lower": 5.0, "ci_loglog_upper": 20.0, "ci_spss_lower": 4.0, "ci_spss_upper": 16.0}
+    results = [{"label": "A", **km, "n": 25, "events": 23}, {"label": "B", **km, "n": 25, "events": 20},
+               {"label": "C", **km, "n": 3, "events": 3}]
+    t = survival_table(results, min_cell_count=5)
+    assert list(t["n"]) == ["25", "25", "<5"] and list(t["Events"]) == ["suppressed", "20", "<5"]
+    assert list(survival_table(results)["Events"]) == ["23", "20", "3"]
+
+
+def test_survival_table_hides_a_curve_size_that_gives_the_left_out_remainder_away():
+    from nenbone.presentation.tables import survival_table
+
+    km = {"median": 10.0, "ci_loglog_lower": 5.0, "ci_loglog_upper": 20.0, "ci_spss_lower": 4.0, "ci_spss_upper": 16.0}
+    res = {"label": "By primary", "n_selected": 25, "logrank_p": 0.1,
+           "gi": {**km, "group_label": "GI", "n": 14, "events": 8}, "pan": {**km, "group_label": "pancreas", "n": 9, "events": 3}}
+    t = survival_table([res], min_cell_count=5)
+    assert list(t["n"]) == ["14", "suppressed"] and list(t["Events"]) == ["8", "<5"]
+    assert list(survival_table([{**res, "n_selected": 30}], min_cell_count=5)["n"]) == ["14", "9"]

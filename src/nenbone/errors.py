@@ -6,7 +6,19 @@ from dataclasses import dataclass, field
 
 
 class NenboneError(Exception):
-    """An error whose message is meant for the user, printed without a traceback."""
+    """An error whose message is meant for the user, printed without a traceback.
+
+    The full message goes to the rule's private log only; `summary()` is what the console (and so
+    Snakemake's own log) may show: no patient IDs, dates or values.
+    """
+
+    def summary(self) -> str:
+        """The message without patient-level detail: cut where it starts to name patients."""
+        text = str(self)
+        cut = text.lower().find("patient")
+        if cut < 0:
+            return text
+        return text[:cut].rstrip(" (:;,") + " [details name patients]"
 
 
 class InputFileError(NenboneError):
@@ -47,4 +59,11 @@ class ValidationError(NenboneError):
     def __str__(self) -> str:
         lines = [f"{self.file}: {len(self.violations)} validation error(s)"]
         lines += [f"  - {v.describe()}" for v in self.violations]
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        """Each violation's variable, rule and number of patients: no IDs, no values."""
+        lines = [f"{self.file}: {len(self.violations)} validation error(s)"]
+        lines += [f"  - variable '{v.variable}': rule '{v.rule}' broken"
+                  + (f" ({len(v.patient_ids)} patient(s))" if v.patient_ids else "") for v in self.violations]
         return "\n".join(lines)

@@ -1,7 +1,9 @@
 """Glue between a Snakemake `script:` and the package: logging and user-facing failures.
 
-Every rule script calls `run_rule(snakemake, main)`. A `NenboneError` ends the job with its message
-(in the rule's log and on stderr) and exit status 1: the user sees what is wrong, not a traceback.
+Every rule script calls `run_rule(snakemake, main)`. A `NenboneError` ends the job with exit status 1:
+its full message (which may name patients) goes to the rule's log under results/logs/ only, and
+stderr (the console, and so Snakemake's own log) gets its summary without patient IDs and the
+log's path. The user sees what is wrong, not a traceback.
 Any other exception (a bug, or a file the checks did not foresee) ends the same way: one message
 naming the rule, its input files and, where the exception names one, the variable; the traceback
 goes to the rule's log only.
@@ -25,6 +27,16 @@ def _log_path(smk: Any) -> Path | None:
     return Path(logs[0]) if logs else None
 
 
+class ConsoleFormatter(logging.Formatter):
+    """What stderr shows of a record: its `console` text when it has one (a summary without patient IDs)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        console = getattr(record, "console", None)
+        if console is None:
+            return super().format(record)
+        return f"{record.levelname} {record.name}: {console}"
+
+
 def configure_logging(log_file: Path | None) -> logging.Logger:
     """Send INFO and above to the rule's log file, warnings and above to stderr too."""
     root = logging.getLogger()
@@ -32,7 +44,7 @@ def configure_logging(log_file: Path | None) -> logging.Logger:
     root.setLevel(logging.INFO)
     err = logging.StreamHandler(sys.stderr)
     err.setLevel(logging.WARNING)
-    err.setFormatter(logging.Formatter(LOG_FORMAT))
+    err.setFormatter(ConsoleFormatter(LOG_FORMAT))
     root.addHandler(err)
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
@@ -52,7 +64,9 @@ def run_rule(smk: Any, main: Callable[[Any, logging.Logger], None]) -> None:
         main(smk, log)
     except NenboneError as exc:
         message = f"rule '{rule}' failed:\n{exc}"
-        log.error(message)
+        path = _log_path(smk)
+        where = f"the full message is in {path} (private: it may name patients)" if path else ""
+        log.error(message, extra={"console": f"rule '{rule}' failed:\n{exc.summary()}\n{where}".rstrip()})
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001 - never a traceback on the console
         log.error(unexpected_failure(rule, smk, exc, _log_path(smk)))

@@ -107,6 +107,7 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
                         used[group].astype(str))
         out.update({"logrank_chi2": lr.chi2, "logrank_df": lr.df, "logrank_p": lr.p})
     out["n"] = int(len(used))
+    out["n_selected"] = int(len(rows))  # before the split: the curves' n and what is left add up to it
     return out, curves
 
 
@@ -139,6 +140,6 @@ def curve_record(km: sv.KMResult) -> dict[str, Any]:
 
 def curves_document(numbers: dict[str, Any], curves: dict[str, dict[str, sv.KMResult]]) -> dict[str, Any]:
     """Every plan's curves (in the plan's group order) and its log-rank p, for the Kaplan-Meier figures."""
-    return {name: {"logrank_p": numbers[name].get("logrank_p"),
+    return {name: {"logrank_p": numbers[name].get("logrank_p"), "n_selected": numbers[name].get("n_selected"),
                    "curves": [{"key": key, **curve_record(km)} for key, km in by_key.items()]}
             for name, by_key in curves.items()}

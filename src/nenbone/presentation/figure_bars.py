@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from nenbone.formatting import count_text
+from nenbone.presentation import disclosure as dc
 from nenbone.presentation.figure_base import _finish, _new_figure, _wrap, format_number
 from nenbone.presentation.style import FigureStyle, rc_params
 
@@ -56,11 +56,13 @@ def plot_bars(
         ax = fig.add_subplot()
         y = np.arange(k)
         colors = [style.color(sections.index(s)) for s in counts["section"]]
-        hidden = np.array([0 < n < min_cell_count for n in counts["n"]], dtype=bool)
+        hidden = np.array([dc.protect_cells([int(n), int(d) - int(n)], min_cell_count, shown=[True, False])[0]
+                           for n, d in zip(counts["n"], counts["denominator"])], dtype=bool)
         widths = np.where(hidden, 0.0, counts["percent"].to_numpy(float))
         ax.barh(y, widths, color=colors, height=0.68, gid="bars")
         for yi, row in counts.iterrows():
-            text = f"{count_text(row['n'], min_cell_count)}/{row['denominator']}"
+            shown_n = dc.hidden_text(int(row["n"]), min_cell_count) if hidden[yi] else str(int(row["n"]))
+            text = f"{shown_n}/{row['denominator']}"
             if not hidden[yi]:
                 text += f" ({format_number(row['percent'], 0)}%)"
             ax.text(widths[yi] + 1.5, yi, text, va="center", ha="left", fontsize=style.small_font_size)

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from nenbone.presentation import disclosure as dc
 from nenbone.presentation.figure_base import FigureInputError, _finish, _new_figure
 from nenbone.presentation.style import FigureStyle, rc_params
 
@@ -41,20 +42,29 @@ class FlowDiagram:
     footer: str = ""  # one line under the diagram (e.g. the matched cohort's size)
 
 
-def _count(n: int) -> str:
+def _count(n: int | str) -> str:
+    if isinstance(n, str):  # hidden by disclosure control
+        return f"n = {n}"
     return f"n = {n:,}".replace(",", "\u2009")  # thin space as thousands separator
 
 
-def _exclusion_text(exclusions: Sequence[tuple[str, int]], width: int = 40) -> str:
-    """'Excluded: n = 30' and one bullet per reason, wrapped at `width` characters."""
+def _shown(counts: Sequence[int], k: int) -> list[int | str]:
+    """The counts of one split (they add up to the box above) after primary and complementary suppression."""
+    hidden = dc.protect_cells([int(n) for n in counts], k)
+    return [dc.hidden_text(int(n), k) if h else int(n) for n, h in zip(counts, hidden)]
+
+
+def _exclusion_text(exclusions: Sequence[tuple[str, int | str]], total: int | str, width: int = 40) -> str:
+    """'Excluded: n = 30' and one bullet per reason, wrapped at `width` characters (counts as shown)."""
     import textwrap
 
-    total = sum(n for _, n in exclusions)
     lines = [f"Excluded: {_count(total)}"]
+    if isinstance(total, str):  # the total is hidden: so are its parts
+        return lines[0]
     if len(exclusions) == 1:
         lines.append(textwrap.fill(f"({exclusions[0][0]})", width))
     else:
-        lines += [textwrap.fill(f"\u2022 {reason}: {n:,}".replace(",", "\u2009"), width, subsequent_indent="   ")
+        lines += [textwrap.fill(f"\u2022 {reason}: {_count(n)[4:]}", width, subsequent_indent="   ")
                   for reason, n in exclusions]
     return "\n".join(lines)
 
@@ -76,56 +86,78 @@ def _checked_attrition(attrition: Mapping[str, Any]) -> None:
         raise FigureInputError("flow diagram: the attrition counts do not add up: " + "; ".join(problems))
 
 
-def _match_lines(entry: Mapping[str, Any]) -> str:
-    lines = [f"Matched\n{_count(int(entry['n_matched']))}"]
+def _match_lines(entry: Mapping[str, Any], k: int) -> tuple[str, bool]:
+    """The matched box's text, its counts (matched, unmatched, missing by variable: they add up to the
+    group) shown after disclosure control; and whether the matched count is hidden."""
+    missing = [(m["variable"], int(m["n"])) for m in entry["excluded_missing"]]
+    matched, unmatched, *miss_shown = _shown(
+        [int(entry["n_matched"]), int(entry["n_unmatched"]), *(n for _, n in missing)], k)
+    lines = [f"Matched\n{_count(matched)}"]
     if entry["n_unmatched"]:
-        lines.append(f"unmatched: {entry['n_unmatched']}")
-    for miss in entry["excluded_missing"]:
-        lines.append(f"missing {miss['variable']}: {miss['n']}")
-    return "\n".join(lines)
+        lines.append(f"unmatched: {_count(unmatched)[4:]}")
+    for (variable, n), shown in zip(missing, miss_shown):
+        if n:
+            lines.append(f"missing {variable}: {_count(shown)[4:]}")
+    return "\n".join(lines), isinstance(matched, str)
 
 
 def flow_diagram(attrition: Mapping[str, Any], match_attrition: Mapping[str, Any] | None = None,
-                 group_labels: Mapping[str, str] | None = None) -> FlowDiagram:
+                 group_labels: Mapping[str, str] | None = None, min_cell_count: int = 0) -> FlowDiagram:
     """The flow diagram of any design: its stages down a trunk, each stage's exclusions (by reason) in
     a side box, the last stage split into its groups, and, for a matched design, who was matched.
 
     `attrition` is results/derived/<study>.attrition.json; `match_attrition` the match rule's
     results/matched/<study>_attrition.json. Nothing is counted here: the counts are checked to add up.
+    With `min_cell_count`, every split (a stage and its exclusions by reason, the groups, matched /
+    unmatched / missing) is shown after primary and complementary suppression (presentation.disclosure).
     """
     _checked_attrition(attrition)
     labels = dict(group_labels or {})
     stages, groups = attrition["stages"], attrition["groups"]
     trunk_x, side_x = 0.5, 0.56
-    boxes = [FlowBox("stage0", f"{stages[0]['label']}\n{_count(int(stages[0]['n']))}", trunk_x, 0.0)]
+    k_min = min_cell_count
+    boxes = [FlowBox("stage0", f"{stages[0]['label']}\n{_count(_shown([int(stages[0]['n'])], k_min)[0])}",
+                     trunk_x, 0.0)]
     arrows: list[tuple[str, str]] = []
     trunk: dict[str, float] = {}
     row = 0.0
     for i, stage in enumerate(stages[1:], start=1):
         excluded = [(e["reason"], int(e["n"])) for e in stage["excluded"] if int(e["n"])]
+        stage_shown, *reasons_shown = _shown([int(stage["n"]), *(n for _, n in excluded)], k_min)
+        total_out = sum(n for _, n in excluded)
+        # the total excluded is the stage above less this one: hidden when small or when this stage is
+        total_shown = (dc.hidden_text(total_out, k_min) if dc.is_small(total_out, k_min) or isinstance(stage_shown, str)
+                       else total_out)
         if excluded:
-            boxes.append(FlowBox(f"out{i}", _exclusion_text(excluded, width=26), side_x, row + 1.3, side=True))
+            text = _exclusion_text([(r, n) for (r, _), n in zip(excluded, reasons_shown)], total_shown, width=26)
+            boxes.append(FlowBox(f"out{i}", text, side_x, row + 1.3, side=True))
             arrows.append((f"stage{i - 1}", f"out{i}"))
             trunk[f"out{i}"] = trunk_x
             row += 2.6
         else:
             row += 1.5
-        boxes.append(FlowBox(f"stage{i}", f"{stage['label']}\n{_count(int(stage['n']))}", trunk_x, row))
+        boxes.append(FlowBox(f"stage{i}", f"{stage['label']}\n{_count(stage_shown)}", trunk_x, row))
         arrows.append((f"stage{i - 1}", f"stage{i}"))
     last = f"stage{len(stages) - 1}"
     k = len(groups)
     xs = [(i + 0.5) / k for i in range(k)]
     matched = {m["group"]: m for m in (match_attrition or {}).get("groups", [])}
     group_row = row + 1.6
-    for i, (g, x) in enumerate(zip(groups, xs, strict=True)):
-        boxes.append(FlowBox(f"group{i}", f"{labels.get(g['label'], g['label'])}\n{_count(int(g['n']))}", x, group_row))
+    groups_shown = _shown([int(g["n"]) for g in groups], k_min)
+    any_matched_hidden = False
+    for i, (g, x, g_shown) in enumerate(zip(groups, xs, groups_shown, strict=True)):
+        boxes.append(FlowBox(f"group{i}", f"{labels.get(g['label'], g['label'])}\n{_count(g_shown)}", x, group_row))
         arrows.append((last, f"group{i}"))
         if g["label"] in matched:
-            boxes.append(FlowBox(f"matched{i}", _match_lines(matched[g["label"]]), x, group_row + 1.4))
+            text, hidden = _match_lines(matched[g["label"]], k_min)
+            any_matched_hidden |= hidden
+            boxes.append(FlowBox(f"matched{i}", text, x, group_row + 1.4))
             arrows.append((f"group{i}", f"matched{i}"))
     footer = ""
     if matched:
-        footer = f"Matched cohort: n = {sum(int(m['n_matched']) for m in matched.values())}"
+        total = sum(int(m["n_matched"]) for m in matched.values())
+        shown = dc.SUPPRESSED_VALUE if any_matched_hidden else _shown([total], k_min)[0]
+        footer = f"Matched cohort: {_count(shown)}"
     return FlowDiagram(boxes, arrows, trunk=trunk, footer=footer)
 
 

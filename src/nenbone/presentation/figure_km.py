@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nenbone.formatting import MINUS, count_text, interval_text, p_label
+from nenbone.presentation import disclosure as dc
 from nenbone.presentation.figure_base import (GID_AT_RISK, GID_CENSOR, GID_CI, GID_CURVE, GID_MEDIAN,
                                               FigureInputError, _finish, _new_figure, format_number)
 from nenbone.presentation.style import FigureStyle, rc_params
@@ -59,6 +60,7 @@ class KMInput:
     curves: list[KMCurve]
     logrank_p: float | None = None
     row_labels: tuple[str, ...] = ()  # short names for the at-risk rows (group levels); "" for a single curve
+    n_selected: int | None = None  # patients the plan selected before splitting by group (disclosure control)
 
 
 def km_input(plan_curves: Mapping[str, Any], display: Mapping[str, str] | None = None) -> KMInput:
@@ -69,7 +71,17 @@ def km_input(plan_curves: Mapping[str, Any], display: Mapping[str, str] | None =
         raise FigureInputError("Kaplan-Meier figure: the plan has no curves")
     curves = [KMCurve.from_record(r, display.get(str(r["key"]))) for r in records]
     rows = tuple("" if r["key"] == "all" else str(r["key"]) for r in records)
-    return KMInput(curves, plan_curves.get("logrank_p"), rows)
+    return KMInput(curves, plan_curves.get("logrank_p"), rows, plan_curves.get("n_selected"))
+
+
+def hidden_curve_sizes(km: KMInput, min_cell_count: int) -> list[bool]:
+    """Which curves' n to hide: small ones and, where the curves are part of a selection of known size,
+    those that would give a small remainder away (disclosure.protect_cells)."""
+    sizes = [int(c.n) for c in km.curves]
+    if km.n_selected is None:
+        return [dc.is_small(n, min_cell_count) for n in sizes]
+    cells = [*sizes, int(km.n_selected) - sum(sizes)]
+    return dc.protect_cells(cells, min_cell_count, shown=[True] * len(sizes) + [False])[:-1]
 
 
 def step_coordinates(curve: KMCurve) -> tuple[np.ndarray, np.ndarray]:
@@ -132,6 +144,7 @@ def plot_km(
     from matplotlib.lines import Line2D
 
     curves = km.curves
+    hidden_n = hidden_curve_sizes(km, min_cell_count)
     x_end = _axis_end(curves, at_risk_times)
     shown_times = [float(t) for t in at_risk_times if float(t) <= x_end]
     n_rows = len(curves)
@@ -155,7 +168,11 @@ def plot_km(
             if res.median is not None:
                 ax.plot([0, res.median, res.median], [0.5, 0.5, 0], linestyle=(0, (3, 2)), linewidth=0.8,
                         color=color, gid=GID_MEDIAN)
-            who = f"{res.label} (n = {res.n}; {res.events} events)" if show_n else res.label
+            events = dc.cell_texts([res.events, res.n - res.events], min_cell_count, shown=[True, False])[0]
+            n_text = dc.hidden_text(res.n, min_cell_count) if hidden_n[i] else str(res.n)
+            if hidden_n[i]:
+                events = dc.hidden_text(res.events, min_cell_count)
+            who = f"{res.label} (n = {n_text}; {events} events)" if show_n else res.label
             handles.append(Line2D([], [], color=color, linewidth=style.line_width))
             labels.append(f"{who}\n{median_text(res, median_ci, time_unit)}")
         if km.logrank_p is not None:
@@ -173,15 +190,16 @@ def plot_km(
         ax.grid(axis="y", color=style.light_grey, linewidth=0.4)
         ax.set_axisbelow(True)
         _draw_at_risk(tab, curves, km.row_labels or tuple(c.label for c in curves), shown_times, style,
-                      min_cell_count)
+                      min_cell_count, hidden_n)
     return _finish(fig)
 
 
 def _draw_at_risk(
     tab: Any, curves: Sequence[KMCurve], row_labels: Sequence[str], times: Sequence[float], style: FigureStyle,
-    min_cell_count: int = 0,
+    min_cell_count: int = 0, hidden_n: Sequence[bool] = (),
 ) -> None:
-    """Numbers at risk: one row per curve (colour-keyed label), a column per at-risk time."""
+    """Numbers at risk: one row per curve (colour-keyed label), a column per at-risk time; a curve whose
+    n is hidden (`hidden_n`) shows no number at risk equal to its n."""
     for side in ("top", "right", "bottom", "left"):
         tab.spines[side].set_visible(False)
     tab.tick_params(axis="x", which="both", bottom=False, labelbottom=False)
@@ -200,8 +218,11 @@ def _draw_at_risk(
         for t in times:
             if float(t) not in res.at_risk:
                 raise FigureInputError(f"Kaplan-Meier '{res.label}': no number at risk computed for t = {t}")
-            tab.text(t, i, count_text(res.at_risk[float(t)], min_cell_count), ha="center", va="center",
-                     fontsize=style.small_font_size, gid=GID_AT_RISK)
+            at_risk = res.at_risk[float(t)]
+            hide = i < len(hidden_n) and hidden_n[i] and at_risk == res.n
+            text = (dc.SUPPRESSED_PCT if hide and not dc.is_small(at_risk, min_cell_count)
+                    else count_text(at_risk, min_cell_count))
+            tab.text(t, i, text, ha="center", va="center", fontsize=style.small_font_size, gid=GID_AT_RISK)
 
 
 def at_risk_shown(fig: Figure) -> list[tuple[float, int, str]]:

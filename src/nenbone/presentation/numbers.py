@@ -1,7 +1,7 @@
 """results/numbers.yml: every number the supplement quotes, formatted once, from analysis outputs.
 
-The file has the formatted values under each study's key (what the text shows) and the raw
-values under `raw` (what the reproduction check compares). How a value is printed follows from
+The file has the formatted values under each study's key (what the text shows), after disclosure
+control when `disclosure.min_cell_count` is set; it holds no raw values. How a value is printed follows from
 its key's name, so one rule serves every table and sentence:
 
 - counts (`n`, `n_*`, `*_n`, `events`, `count_*`): whole numbers;
@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from nenbone.formatting import NOT_REACHED, p_text, round_half_up
+from nenbone.presentation import disclosure as dc
 
 COUNT_KEYS = frozenset({"n", "events", "count_min", "count_max", "df"})
 TWO_DP_KEYS = frozenset({"hr", "chi2", "z", "smd", "coef"})
@@ -59,34 +60,91 @@ def format_value(key: str, value: Any) -> str:
     return str(round_half_up(value, 1))
 
 
-SUPPRESSED_PCT = "–"
+def _is_extreme(key: str) -> bool:
+    """A minimum or maximum (one patient's value): hidden under disclosure control."""
+    return key in ("min", "max") or key.endswith(("_min", "_max"))
 
 
-def _small(key: str, value: Any, min_cell_count: int) -> bool:
-    """A count between 1 and the threshold: hidden in outputs of real data (disclosure control)."""
-    return (_is_count(key) and not isinstance(value, bool) and isinstance(value, (int, float))
-            and 0 < value < min_cell_count)
+def _int_count(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def format_tree(tree: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any]:
+def _hidden_counts(tree: dict[str, Any], k: int, all_counts: bool = False) -> dict[str, bool]:
+    """Which count leaves of one node to hide: small ones and, where the node holds a count and
+    its denominator (`n` with `denominator_n`, `events` with `n`), the one that gives a hidden one away."""
+    hidden = {key: (all_counts or _is_count(key)) and _int_count(v) and dc.is_small(v, k) for key, v in tree.items()}
+    for part, whole in (("n", "denominator_n"), ("events", "n"), ("n", "n_selected")):
+        if _int_count(tree.get(part)) and _int_count(tree.get(whole)):
+            cells = [int(tree[part]), int(tree[whole]) - int(tree[part])]
+            if dc.protect_cells(cells, k, shown=[True, False])[0]:
+                hidden[part] = True
+    return hidden
+
+
+def _category_group(tree: dict[str, Any]) -> list[str]:
+    """Children that are the levels of one variable ({n, pct} each): their counts add up to a known total."""
+    levels = [key for key, v in tree.items() if isinstance(v, dict) and set(v) == {"n", "pct"} and _int_count(v["n"])]
+    return levels if len(levels) >= 2 else []
+
+
+def _hidden_curves(tree: dict[str, Any], k: int) -> dict[str, bool]:
+    """The Kaplan-Meier curves of one plan split by group ({n, events, ...} children beside the plan's
+    `n_selected`): their n and the unprinted remainder add up to the selection."""
+    if not _int_count(tree.get("n_selected")):
+        return {}
+    curves = [key for key, v in tree.items() if isinstance(v, dict) and _int_count(v.get("n")) and "events" in v]
+    if not curves:
+        return {}
+    sizes = [int(tree[c]["n"]) for c in curves]
+    cells = [*sizes, int(tree["n_selected"]) - sum(sizes)]
+    return dict(zip(curves, dc.protect_cells(cells, k, shown=[True] * len(curves) + [False])))
+
+
+AT_RISK_KEY = "at_risk"  # a node of numbers at risk by time: every leaf is a count
+
+
+def format_tree(tree: dict[str, Any], min_cell_count: int = 0, all_counts: bool = False) -> dict[str, Any]:
     """Same nesting as the raw tree, every leaf formatted; lists become lists of formatted leaves.
 
-    With `min_cell_count`, a count below it prints as "<k" and the percentages beside it as "–"
-    (they would give the count away).
+    With `min_cell_count` (disclosure control, nenbone.presentation.disclosure): a count from 1 to
+    k - 1 prints as "<k", a count that would give one away by subtraction (from its denominator,
+    or among the levels of one variable) as "suppressed", the percentages beside a hidden count as
+    "–", and minima and maxima as "suppressed". A node with both a minimum and a maximum also gets
+    `range` ("1–10", or "suppressed" as a whole). Under `at_risk` every leaf is a count; a curve whose
+    n is hidden shows no number at risk equal to it ("–").
     """
+    k = min_cell_count
     out: dict[str, Any] = {}
-    hide_pct = any(_small(k, v, min_cell_count) for k, v in tree.items())
+    hidden = _hidden_counts(tree, k, all_counts)
+    hide_pct = any(hidden.values())
+    levels = _category_group(tree)
+    level_hidden = dict(zip(levels, dc.protect_cells([int(tree[lv]["n"]) for lv in levels], k))) if levels else {}
+    level_hidden.update(_hidden_curves(tree, k))
     for key, value in tree.items():
         if isinstance(value, dict):
-            out[key] = format_tree(value, min_cell_count)
+            out[key] = format_tree(value, k, all_counts=(key == AT_RISK_KEY))
+            if level_hidden.get(key):
+                out[key]["n"] = dc.hidden_text(int(value["n"]), k)
+                for extra in ("pct", "events"):
+                    if extra in value:
+                        out[key][extra] = dc.hidden_text(int(value[extra]), k) if extra == "events" else dc.SUPPRESSED_PCT
+                for t, at_risk in (value.get(AT_RISK_KEY) or {}).items():
+                    if at_risk == value["n"] and not dc.is_small(at_risk, k):
+                        out[key][AT_RISK_KEY][t] = dc.SUPPRESSED_PCT
         elif isinstance(value, list):
-            out[key] = [format_tree(v, min_cell_count) if isinstance(v, dict) else format_value(key, v) for v in value]
-        elif _small(key, value, min_cell_count):
-            out[key] = f"<{min_cell_count}"
+            out[key] = [format_tree(v, k) if isinstance(v, dict) else format_value(key, v) for v in value]
+        elif hidden.get(key):
+            out[key] = dc.hidden_text(int(value), k)
+        elif all_counts and _int_count(value):
+            out[key] = str(int(round_half_up(value, 0)))
         elif hide_pct and _is_pct(key):
-            out[key] = SUPPRESSED_PCT
+            out[key] = dc.SUPPRESSED_PCT
+        elif _is_extreme(key) and value is not None and not dc.extreme_shown(k):
+            out[key] = dc.SUPPRESSED_VALUE
         else:
             out[key] = format_value(key, value)
+    if tree.get("min") is not None and tree.get("max") is not None and "range" not in tree:
+        out["range"] = (f"{out['min']}–{out['max']}" if dc.extreme_shown(k) else dc.SUPPRESSED_VALUE)
     return out
 
 
@@ -104,11 +162,12 @@ def to_plain(value: Any) -> Any:
 
 
 def build_numbers(raw: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any]:
-    """The numbers.yml document: formatted trees per study plus the raw tree."""
-    plain = to_plain(raw)
-    doc = format_tree(plain, min_cell_count)
-    doc["raw"] = plain
-    return doc
+    """The numbers.yml document: the formatted (and, with `min_cell_count`, suppressed) tree per study.
+
+    It holds no unsuppressed values: the reproduction check reads the analyses' own outputs
+    (results/analysis/*.json, private) for those.
+    """
+    return format_tree(to_plain(raw), min_cell_count)
 
 
 def date_text(iso: str) -> str:

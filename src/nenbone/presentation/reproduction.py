@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from nenbone.formatting import round_half_up
 from nenbone.errors import ConfigError
+from nenbone.presentation import disclosure as dc
 
 CHECK_COLUMNS = ("study", "quantity", "published", "reproduced", "tolerance", "status", "wording", "source", "reason")
 REQUIRED_FIELDS = ("id", "wording", "source", "published", "precision", "kind", "value_key")
@@ -81,14 +82,35 @@ def check_quantity(study: str, spec: dict[str, Any], raw_values: dict[str, Any],
     return Check(status="mismatch", reason=f"reproduced {value!r} does not round to {published}", **base)
 
 
-def check_study(published: dict[str, Any], raw_values: dict[str, Any], root: str | None = None) -> list[Check]:
-    """All published quantities of one design, reproduced by study `root` (default: the published study)."""
+def disclosed(check: Check, key: str, shown_values: dict[str, Any] | None) -> Check:
+    """The check as a shareable file may show it: where numbers.yml hides the reproduced value
+    (disclosure control), so does the check, and its reason names no value. The status, computed on
+    the unsuppressed value, stays: it says no more than the published number, which stays too."""
+    if shown_values is None:
+        return check
+    try:
+        shown = lookup(shown_values, key)
+    except KeyError:
+        return check
+    if not (isinstance(shown, str) and dc.is_hidden_text(shown)):
+        return check
+    reason = check.reason if check.status == "not-reproducible" else (
+        "reproduced value hidden by disclosure control" if check.status == "mismatch" else "")
+    return replace(check, reproduced=shown, reason=reason)
+
+
+def check_study(published: dict[str, Any], raw_values: dict[str, Any], root: str | None = None,
+                shown_values: dict[str, Any] | None = None) -> list[Check]:
+    """All published quantities of one design, reproduced by study `root` (default: the published study);
+    with `shown_values` (numbers.yml), values hidden by disclosure control stay hidden."""
     study = root or published["study"]
     ids = [q["id"] for q in published["quantities"]]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise ConfigError(f"published numbers of {study}: duplicate ids {', '.join(dupes)}")
-    return [check_quantity(study, q, raw_values, root) for q in published["quantities"]]
+    return [disclosed(check_quantity(study, q, raw_values, root),
+                      study_key(q["value_key"], root) if root else q["value_key"], shown_values)
+            for q in published["quantities"]]
 
 
 def summarise(checks: list[Check]) -> dict[str, int]:
@@ -102,9 +124,11 @@ def summarise(checks: list[Check]) -> dict[str, int]:
 REPLICATION_COLUMNS = ("quantity", "wording", "published", "twin", "cohort", "cohort_status")
 
 
-def replication_rows(published: dict[str, Any], raw_values: dict[str, Any], twin: str, cohort: str) -> list[dict[str, str]]:
-    """Each published quantity: the published value, the twin's (the design's main study) and this cohort's."""
-    twin_checks = check_study(published, raw_values, twin)
-    cohort_checks = check_study(published, raw_values, cohort)
+def replication_rows(published: dict[str, Any], raw_values: dict[str, Any], twin: str, cohort: str,
+                     shown_values: dict[str, Any] | None = None) -> list[dict[str, str]]:
+    """Each published quantity: the published value, the twin's (the design's main study) and this cohort's;
+    with `shown_values` (numbers.yml), values hidden by disclosure control stay hidden."""
+    twin_checks = check_study(published, raw_values, twin, shown_values)
+    cohort_checks = check_study(published, raw_values, cohort, shown_values)
     return [{"quantity": t.quantity, "wording": t.wording, "published": t.published, "twin": t.reproduced,
              "cohort": c.reproduced, "cohort_status": c.status} for t, c in zip(twin_checks, cohort_checks, strict=True)]

@@ -38,5 +38,5 @@ def study_report(plan: dict, numbers: dict[str, Any], descriptions: dict[str, ds
     report.tables.update({name: describe_table(d, settings) for name, d in descriptions.items()})
     surv = [numbers[p["name"]] for p in plan.get("survival", [])]
     if surv:
-        report.tables["survival"] = survival_table(surv)
+        report.tables["survival"] = survival_table(surv, settings.min_cell_count)
     return report

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from nenbone.formatting import count_percent_text, interval_text, number_text, p_text
+from nenbone.presentation import disclosure as dc
 
 if TYPE_CHECKING:  # types only: the numbers come from the analysis (nenbone.analysis.descriptive.describe)
     from nenbone.analysis import descriptive as ds
 
-SUPPRESSED = "<{k}"
 
 
 @dataclass(frozen=True)
@@ -33,12 +33,16 @@ class TableSettings:
 
 def suppress(n: int, settings: TableSettings) -> bool:
     """Small cells (0 < n < threshold) are hidden in outputs of real data (disclosure control)."""
-    return 0 < n < settings.min_cell_count
+    return dc.is_small(n, settings.min_cell_count)
 
 
-def count_cell(n: int, d: int, settings: TableSettings) -> str:
-    if suppress(n, settings):
-        return SUPPRESSED.format(k=settings.min_cell_count)
+def count_cell(n: int, d: int, settings: TableSettings, hidden: bool | None = None) -> str:
+    """'n (%)', or what a hidden cell shows; `hidden` comes from complementary suppression (default:
+    hidden when small)."""
+    if hidden is None:
+        hidden = suppress(n, settings)
+    if hidden:
+        return dc.hidden_text(n, settings.min_cell_count)
     return count_percent_text(n, d)
 
 
@@ -52,22 +56,58 @@ def _num(x: float) -> str:
     return number_text(x, 1).removesuffix(".0") if float(x).is_integer() else number_text(x, 1)
 
 
-def cell_text(cell: ds.Cell, settings: TableSettings) -> str:
+def cell_text(cell: ds.Cell, settings: TableSettings, hidden: bool | None = None) -> str:
     if cell.kind == "count":
-        return count_cell(cell.n, cell.d, settings)
+        return count_cell(cell.n, cell.d, settings, hidden)
     if cell.kind == "median_iqr" and cell.summary is not None:
         return median_iqr_cell(cell.summary)
     return ""
 
 
+def hidden_cells(description: ds.Description, k: int) -> list[list[bool]]:
+    """Which count cells to hide (disclosure control), row by row and column by column.
+
+    A yes/no row's percentage gives its denominator away, and with it the complement: a small
+    complement hides the count too. The levels of a categorical variable and the column's unprinted
+    remainder (missing values, other levels) add up to the n in the column's header: complementary
+    suppression within the column, so that no hidden level follows by subtraction."""
+    rows = description.rows
+    hidden = [[c.kind == "count" and dc.is_small(c.n, k) for c in r.cells] for r in rows]
+    i = 0
+    while i < len(rows):
+        r = rows[i]
+        levels = []
+        if r.level == "" and all(c.kind == "blank" for c in r.cells):
+            j = i + 1
+            while j < len(rows) and rows[j].level != "" and rows[j].label == "":
+                levels.append(j)
+                j += 1
+        if levels:
+            for col, (_, n_col) in enumerate(description.groups):
+                counts = [int(rows[j].cells[col].n) for j in levels]
+                flags = dc.protect_cells([*counts, int(n_col) - sum(counts)], k,
+                                         shown=[True] * len(counts) + [False])
+                for j, flag in zip(levels, flags[:-1]):
+                    hidden[j][col] = flag
+            i = levels[-1] + 1
+            continue
+        for col, c in enumerate(r.cells):
+            if c.kind == "count":
+                hidden[i][col] = dc.protect_cells([int(c.n), int(c.d) - int(c.n)], k, shown=[True, False])[0]
+        i += 1
+    return hidden
+
+
 def describe_table(description: ds.Description, settings: TableSettings) -> pd.DataFrame:
-    """A descriptive table as printed: one line per row (and level), a column per group, p and test."""
+    """A descriptive table as printed: one line per row (and level), a column per group, p and test;
+    small counts, and counts that would give them away, hidden (`hidden_cells`)."""
     headers = [f"{name} (n = {n})" for name, n in description.groups]
+    hidden = hidden_cells(description, settings.min_cell_count)
     table = pd.DataFrame([
         {"Characteristic": r.label, "Level": r.level,
-         **dict(zip(headers, (cell_text(c, settings) for c in r.cells))),
+         **dict(zip(headers, (cell_text(c, settings, h) for c, h in zip(r.cells, flags)))),
          "p": p_text(r.test.p) if r.test else "", "Test": r.test.test if r.test else ""}
-        for r in description.rows])
+        for r, flags in zip(description.rows, hidden)])
     if not description.grouped:
         table = table.drop(columns=["p", "Test"])
     if (table["Level"] == "").all():
@@ -92,20 +132,32 @@ def write_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path) 
     write_text_atomic(to_markdown(table), md_path)
 
 
-def survival_table(results: list[dict[str, Any]]) -> pd.DataFrame:
-    """One line per Kaplan-Meier curve: n, events, median with both CIs, and the log-rank p."""
+def survival_table(results: list[dict[str, Any]], min_cell_count: int = 0) -> pd.DataFrame:
+    """One line per Kaplan-Meier curve: n, events, median with both CIs, and the log-rank p.
+
+    With `min_cell_count`, a small n or number of events is hidden, and so are events whose
+    censored remainder (n - events) is small, and a curve's n that the selection's size would give
+    away (disclosure control)."""
     rows = []
     for res in results:
         curves = [(k, v) for k, v in res.items() if isinstance(v, dict) and "median" in v]
         if not curves:
             curves = [("", res)]
+        sizes = [int(km["n"]) for _, km in curves]
+        if res.get("n_selected") is not None:  # the curves split a selection of known size
+            cells = [*sizes, int(res["n_selected"]) - sum(sizes)]
+            hidden_n = dc.protect_cells(cells, min_cell_count, shown=[True] * len(sizes) + [False])[:-1]
+        else:
+            hidden_n = [dc.is_small(n, min_cell_count) for n in sizes]
         for i, (key, km) in enumerate(curves):
             median = km["median"]
+            n, events = int(km["n"]), int(km["events"])
+            events_text = dc.cell_texts([events, n - events], min_cell_count, shown=[True, False])[0]
             rows.append({
                 "Analysis": res["label"] if i == 0 else "",
                 "Group": km.get("group_label", key),
-                "n": str(km["n"]),
-                "Events": str(km["events"]),
+                "n": dc.hidden_text(n, min_cell_count) if hidden_n[i] else str(n),
+                "Events": dc.hidden_text(events, min_cell_count) if hidden_n[i] else events_text,
                 "Median, months": number_text(median, 1),
                 "95% CI (log-log)": interval_text(km["ci_loglog_lower"], km["ci_loglog_upper"]),
                 "95% CI (SPSS, ±1.96 SE)": interval_text(km["ci_spss_lower"], km["ci_spss_upper"]),

@@ -1,0 +1,246 @@
+"""Integration: with disclosure.min_cell_count = 5 no shareable output shows a count from 1 to 4 or
+lets one be recovered by subtraction; a mistyped input path and a user's file at a twin's path are
+refused after a complete run.
+
+One extra run: the default run's results are copied and rerun with the threshold (only the rules
+whose params change, and what follows them, run again). The scan reads every shareable output:
+tables (CSV, Markdown), numbers.yml, the reproduction check, the supplement (HTML text, PDF text via
+pdftotext), the flow diagrams' box texts (their rule's log) and the Snakemake report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from workflow_support import copy_workflow, snakemake
+
+pytestmark = pytest.mark.integration
+
+K = 5
+SMALL = re.compile(r"^[1-4]$")
+# a small count as the texts print one: "3 (12%)", "n = 3", "3/25", "(3 of 25)", "in 3 patients", "range 1–10"
+TEXT_PATTERNS = [
+    re.compile(r"(?<![\d.,:–-])[1-4] \(\d{1,3}(?:\.\d)?%\)"),
+    re.compile(r"\bn = [1-4]\b(?![\d.,\u2009])"),
+    re.compile(r"(?<![\d.])[1-4]/\d+\b"),
+    re.compile(r"\([1-4] of \d+\)"),
+    re.compile(r"\brange [\d.]+–[\d.]+"),
+]
+
+
+def _with_previous_results(src: Path, dest: Path) -> Path:
+    root = copy_workflow(dest)
+    shutil.copytree(src / "results", root / "results")
+    shutil.copytree(src / "resources" / "synthetic", root / "resources" / "synthetic")
+    shutil.copytree(src / ".snakemake", root / ".snakemake", ignore=shutil.ignore_patterns("log", "locks"))
+    return root
+
+
+@pytest.fixture(scope="module")
+def k5_run(workflow_run, tmp_path_factory) -> Path:
+    root = _with_previous_results(workflow_run, tmp_path_factory.mktemp("k5") / "nenbone")
+    override = root / "disclosure5.yaml"
+    override.write_text(f"disclosure:\n  min_cell_count: {K}\n")
+    proc = snakemake(root, "--configfile", str(override))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
+    return root
+
+
+def _count_cell(text: str) -> int | None:
+    """The count of a table cell 'n (x%)' or 'n'; None for anything else."""
+    m = re.fullmatch(r"(\d+)(?: \([\d.]+%\))?", text.strip())
+    return int(m[1]) if m else None
+
+
+def _hidden(text: str) -> bool:
+    return text in ("suppressed", "–") or re.fullmatch(r"<\d+", text) is not None
+
+
+def test_tables_show_no_small_count_and_none_follows_by_subtraction(k5_run):
+    problems = []
+    for path in sorted((k5_run / "results" / "tables").glob("*.csv")):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        group_cols = [c for c in table.columns if re.search(r"\(n = \d+\)$", c)]
+        for col in table.columns:
+            if col in ("n", "Events", "LB, n", "L, n") or col in group_cols:
+                problems += [f"{path.name}:{col}:{v}" for v in table[col] if 0 < (_count_cell(v) or 0) < K]
+        levels = table["Level"] if "Level" in table.columns else pd.Series("", index=table.index)
+        for col in group_cols:  # yes/no rows: the complement n - count is a count too
+            total = int(re.search(r"\(n = (\d+)\)", col)[1])
+            problems += [f"{path.name}:{col}: {total} - {v}" for v, level in zip(table[col], levels)
+                         if level == "" and "%" in v and _count_cell(v) is not None and 0 < total - _count_cell(v) < K]
+        if "Level" not in table.columns:
+            continue
+        # the levels of one variable add up to the column's n: a single hidden cell, or hidden cells
+        # adding up to 1-4, would be recovered
+        blocks, current = [], None
+        for _, row in table.iterrows():
+            if row["Level"] == "":
+                current = None
+            else:
+                if current is None:
+                    current = []
+                    blocks.append(current)
+                current.append(row)
+        for block in blocks:
+            for col in group_cols:
+                total = int(re.search(r"\(n = (\d+)\)", col)[1])
+                cells = [r[col] for r in block]
+                hidden = [c for c in cells if _hidden(c)]
+                shown_sum = sum(_count_cell(c) or 0 for c in cells if not _hidden(c))
+                if len(hidden) == 1 or (hidden and 0 < total - shown_sum < K):
+                    problems.append(f"{path.name}:{col}:{block[0]['Level']}...: hidden {hidden}, {total} - {shown_sum}")
+                if [c for c in cells if c.startswith("<")] and len(hidden) < 2:
+                    problems.append(f"{path.name}:{col}: one hidden cell")
+    # survival tables: events of a curve with a small censored remainder
+    for path in sorted((k5_run / "results" / "tables").glob("*survival.csv")):
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for _, row in table.iterrows():
+            n, events = _count_cell(row["n"]), _count_cell(row["Events"])
+            if n is not None and events is not None and 0 < n - events < K:
+                problems.append(f"{path.name}: n {n}, events {events}")
+    assert not problems, problems
+
+
+def _walk(tree, path=""):
+    if isinstance(tree, dict):
+        yield path, tree
+        for key, value in tree.items():
+            yield from _walk(value, f"{path}.{key}" if path else key)
+
+
+def test_numbers_yml_has_no_raw_section_no_small_count_and_no_recoverable_one(k5_run):
+    doc = yaml.safe_load((k5_run / "results" / "numbers.yml").read_text())
+    assert "raw" not in doc
+    problems = []
+    for path, node in _walk(doc):
+        for key, value in node.items():
+            if isinstance(value, dict):
+                continue
+            count_key = (key in ("n", "events") or key.startswith("n_") or key.endswith("_n")
+                         or path.endswith("at_risk"))
+            if count_key and isinstance(value, str) and SMALL.match(value):
+                problems.append(f"{path}.{key} = {value}")
+            if key in ("min", "max", "range") or key.endswith(("_min", "_max")):
+                if value not in ("suppressed", "not reached"):
+                    problems.append(f"{path}.{key} = {value}")
+        number = lambda k: int(node[k]) if isinstance(node.get(k), str) and node[k].isdigit() else None  # noqa: E731
+        for part, whole in (("n", "denominator_n"), ("events", "n")):
+            if number(part) is not None and number(whole) is not None and 0 < number(whole) - number(part) < K:
+                problems.append(f"{path}: {whole} {number(whole)} - {part} {number(part)}")
+        levels = [v for v in node.values() if isinstance(v, dict) and set(v) == {"n", "pct"}]
+        if len(levels) >= 2 and sum(1 for v in levels if _hidden(v["n"])) == 1:
+            problems.append(f"{path}: one hidden level")
+    assert not problems, problems
+
+
+def _analysis_value(root: Path, dotted: str):
+    study, *parts = dotted.split(".")
+    node = json.loads((root / "results" / "analysis" / f"{study}.json").read_text())
+    for part in parts:
+        node = node[part]
+    return node
+
+
+def test_reproduction_check_hides_small_reproduced_counts_and_their_percentages(k5_run):
+    checks = pd.read_csv(k5_run / "results" / "reproduction" / "checks.csv", dtype=str, keep_default_na=False)
+    published = {q["id"]: q for p in (k5_run / "resources" / "published").glob("*.yaml")
+                 for q in yaml.safe_load(p.read_text())["quantities"]}
+    hidden_ids = []
+    for _, row in checks.iterrows():
+        spec = published[row["quantity"]]
+        key = spec["value_key"]
+        count_key = key.rsplit(".", 1)[0] + ".n" if key.endswith(".pct") else key
+        try:
+            count = _analysis_value(k5_run, count_key)
+        except (KeyError, TypeError):
+            continue
+        small = spec["kind"] in ("count", "percent") and isinstance(count, (int, float)) and 0 < count < K
+        if small or key.endswith((".min", ".max")):
+            hidden_ids.append(row["quantity"])
+            assert _hidden(row["reproduced"]), (row["quantity"], row["reproduced"])
+            assert not re.search(r"\d", row["reason"]), row["reason"]
+    # the twin has these small counts; the published values stay
+    assert {"surgery_n", "surgery_pct", "bone_rfa_n", "bone_resection_n", "ribs_pct", "bone_count_min"} <= set(hidden_ids)
+    assert checks.set_index("quantity").loc["bone_rfa_n", "published"] == "2"
+    md = (k5_run / "results" / "reproduction" / "checks.md").read_text()
+    assert "| by radiofrequency ablation in two (8 %) patients | 2 | <5 | match |" in md
+
+
+def _html_text(html: str) -> str:
+    """The text a reader sees: no tags (nor embedded images), scripts or styles."""
+    import html as html_lib
+
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)))
+
+
+def _text_hits(name: str, text: str) -> list[str]:
+    return [f"{name}: {m.group(0)!r}" for p in TEXT_PATTERNS for m in p.finditer(text)]
+
+
+def test_supplement_flow_diagrams_and_report_show_no_small_count(k5_run, tmp_path):
+    res = k5_run / "results"
+    texts = {str(p.relative_to(k5_run)): p.read_text(encoding="utf-8") for p in
+             [*res.glob("tables/*.md"), *res.glob("reproduction/*"), res / "numbers.yml"]}
+    texts["supplement.html"] = _html_text((res / "supplement" / "supplement.html").read_text(encoding="utf-8"))
+    if shutil.which("pdftotext"):
+        texts["supplement.pdf"] = subprocess.run(["pdftotext", str(res / "supplement" / "supplement.pdf"), "-"],
+                                                 capture_output=True, text=True, check=True).stdout
+    for log in res.glob("logs/figure_flow/*.log"):  # the flow boxes' texts, as drawn
+        texts[f"flow boxes {log.stem}"] = log.read_text(encoding="utf-8")
+    report = tmp_path / "report.zip"
+    proc = snakemake(k5_run, "--configfile", str(k5_run / "disclosure5.yaml"), "--report", str(report))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with zipfile.ZipFile(report) as z:
+        for n in z.namelist():
+            body = z.read(n).decode("utf-8", "replace") if n.endswith((".html", ".csv", ".json")) else ""
+            if n.endswith("report.html"):  # the report's own data (captions, results, rules), not its JS libraries
+                body = "\n".join(re.findall(r'<script id="[^"]+">(.*?)</script>', body, flags=re.S))
+            elif n.endswith(".html"):  # an embedded document: its text
+                body = _html_text(body)
+            texts[f"report:{n}"] = body
+    hits = [h for name, text in texts.items() for h in _text_hits(name, text)]
+    assert not hits, hits[:20]
+    # the scan can fail: the default run (no threshold) shows these small counts
+    assert _text_hits("x", "surgery in 2 (2%)") and _text_hits("x", "(range 1–10)") and _text_hits("x", "n = 3")
+    assert "<5" in texts["supplement.html"] and "suppressed" in texts["supplement.html"]
+
+
+def test_the_same_outputs_without_a_threshold_do_show_small_counts(workflow_run):
+    """The scan is not vacuous: on the default run (threshold 0) it finds the twin's small counts."""
+    text = _html_text((workflow_run / "results" / "supplement" / "supplement.html").read_text(encoding="utf-8"))
+    hits = _text_hits("supplement.html", text)
+    assert any("2 (2%)" in h for h in hits) and any("range" in h for h in hits), hits
+
+
+def test_a_mistyped_input_path_is_refused_after_a_complete_run(k5_run):
+    override = ("studies={christie: {input: resources/synthetic/christi.sav, codebook: config/codebooks/christie.yaml}, "
+                "mayo: {input: resources/synthetic/mayo.dta, codebook: config/codebooks/mayo.yml}}")
+    proc = snakemake(k5_run, "--configfile", str(k5_run / "disclosure5.yaml"), "--config", override)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "config 'studies.christie.input': resources/synthetic/christi.sav does not exist" in out
+    assert "config 'studies.mayo.codebook': config/codebooks/mayo.yml does not exist" in out
+
+
+def test_a_users_file_at_the_twins_path_survives_a_rerun(k5_run, tmp_path):
+    root = _with_previous_results(k5_run, tmp_path / "user")
+    twin = root / "resources" / "synthetic" / "christie.sav"
+    users = (root / "tests" / "data" / "bad" / "several_violations.sav").read_bytes()  # any other export
+    twin.write_bytes(users)
+    # a derivation setting changes: the twin rule's params change, so Snakemake would rerun it
+    changed = root / "changed.yaml"
+    changed.write_text("christie:\n  derivation:\n    synchronous_window_days: 60\n")
+    proc = snakemake(root, "--configfile", str(k5_run / "disclosure5.yaml"), str(changed))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "was not written by this workflow" in out and "studies.christie.input" in out
+    assert twin.read_bytes() == users
