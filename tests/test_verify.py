@@ -193,7 +193,7 @@ def test_a_changed_analysis_choice_is_named(workflow_run, tmp_path):
     assert "file differs: results/tables/christie_survival.csv" in problems
     assert "file differs: results/numbers.yml" in problems
     assert "file differs: results/tables/christie_baseline.csv" not in problems  # no interval in it
-    assert any(p.startswith("number differs: raw.christie.os_from_bm.ci_loglog_lower") for p in problems), problems[:20]
+    assert any(p.startswith("number differs: christie.os_from_bm.ci_loglog_lower") for p in problems), problems[:20]
 
 
 def test_codecheck_yml_is_generated_and_covers_every_output(workflow_run):
