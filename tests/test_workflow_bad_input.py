@@ -24,7 +24,7 @@ def test_a_codebook_the_design_cannot_use_is_refused_at_parse_time(tmp_path):
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0
     assert "nenbone preflight: the run cannot start" in out
-    assert "tests/data/bad/codebook.yaml" in out and "the codebook is for study 'badcorpus'" in out
+    assert "tests/data/bad/codebook.yaml" in out and "the codebook is for the 'badcorpus' design" in out
     assert "variable 'bone_mets' is needed by the christie derivation" in out
     assert "Traceback (most recent call last)" not in out
     assert not (root / "results").exists()

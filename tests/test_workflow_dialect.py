@@ -24,6 +24,7 @@ TABLES = ["baseline", "bm_features", "survival"]
 
 def twin_tables(folder):
     """Study A's tables from the embedded twin, by the package functions the rules call."""
+    from nenbone.analysis.summaries import descriptive_tables, study_numbers
     from nenbone.derive.christie import derive
     from nenbone.presentation.study_report import study_report
     from nenbone.presentation.tables import TableSettings, write_tables
@@ -33,8 +34,11 @@ def twin_tables(folder):
     frame, meta = prepare_ingest(write_twin("christie", folder), cb)
     derived = derive(validate(restore_raw(frame, meta), cb, "twin", meta), CONFIG["christie"],
                      CONFIG["days_per_month"], cb)
-    report = study_report(derived, analysis["plans"]["christie"], analysis["numbers"]["christie"],
-                          CONFIG["analysis"], TableSettings(CONFIG["analysis"]["chi_square_correction"], 0))
+    plan = analysis["plans"]["christie"]
+    settings = TableSettings(CONFIG["analysis"]["chi_square_correction"], 0)
+    numbers, _ = study_numbers(derived, plan, analysis["numbers"]["christie"], CONFIG["analysis"])
+    report = study_report(plan, numbers, descriptive_tables(derived, plan.get("tables", {}), settings.chi_square_correction),
+                          settings)
     csv = [folder / f"{t}.csv" for t in TABLES]
     write_tables(report.tables, TABLES, [str(p) for p in csv], [str(folder / f"{t}.md") for t in TABLES])
     return {t: p.read_bytes() for t, p in zip(TABLES, csv)}
