@@ -36,6 +36,12 @@ def _na(x: Any) -> bool:
 
 def _split_column(col: pd.Series, stata: bool) -> tuple[pd.Series, dict[str, list[int]], str]:
     """One object column -> (single-typed column, letter cells, kind)."""
+    if pd.api.types.infer_dtype(col, skipna=True) == "string":  # text only: column-wise (10^6 IDs)
+        text = col.to_numpy(dtype=object, copy=True)
+        gaps = pd.isna(text)
+        if not stata or not any(_LETTER.match(x.strip()) for x in pd.unique(text[~gaps])):
+            text[gaps] = None
+            return pd.Series(text, dtype=object), {}, "string"
     vals = col.tolist()
     cells: dict[str, list[int]] = {}
     rest: list[Any] = []

@@ -136,12 +136,30 @@ def _code_key(x: Any) -> str:
     return str(v)
 
 
+_NO_DATES = ("empty", "string", "bytes", "integer", "floating", "mixed-integer-float", "decimal", "boolean")
+
+
+def _only_none_or_nan(col: pd.Series) -> bool:
+    """The missing cells of an object column are None or float NaN (what the readers give)."""
+    gaps = col[col.isna()]
+    return all(v is None or (isinstance(v, float) and math.isnan(v)) for v in pd.unique(gaps.to_numpy(dtype=object)))
+
+
 def _convert_dates(frame: pd.DataFrame) -> pd.DataFrame:
     """Object columns of dates -> datetime64[ns]; with Stata letters -> Timestamps + letters."""
     out = frame.copy()
     for name in out.columns:
         col = out[name]
         if col.dtype != object:
+            continue
+        kind = pd.api.types.infer_dtype(col, skipna=True)
+        if kind in _NO_DATES:  # column-wise: no cell is a date
+            continue
+        if kind in ("date", "datetime") and _only_none_or_nan(col):  # every known cell a date
+            try:
+                out[name] = pd.to_datetime(col.astype(object)).astype("datetime64[ns]")
+            except (ValueError, OverflowError):
+                pass  # as below
             continue
         vals = col.tolist()
         has_date = any(isinstance(v, (dt.date, dt.datetime)) for v in vals)
@@ -361,6 +379,46 @@ def _cell_for_writer(x: Any, kind: str, fmt: str) -> Any:
     return x
 
 
+_WHOLE_EXACT = 2.0 ** 53  # floats below this are whole numbers exactly as int64
+
+
+def _column_for_writer(col: pd.Series, kind: str, fmt: str) -> np.ndarray | None:
+    """`_cell_for_writer` over a whole column at once (the same Python objects), for the column types a
+    twin or a registry export holds: text, dates, whole-number codes; None for anything else."""
+    n = len(col)
+    out = np.empty(n, dtype=object)
+    if kind == "string" and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):
+        text = col.to_numpy(dtype=object, copy=True)
+        gaps = pd.isna(text)
+        if not all(v is None or v is pd.NA or v is pd.NaT or isinstance(v, float)
+                   for v in pd.unique(text[gaps])):
+            return None
+        text[gaps] = ""
+        return text
+    if kind == "date" and pd.api.types.is_datetime64_any_dtype(col.dtype) and getattr(col.dt, "tz", None) is None:
+        gaps = col.isna().to_numpy()
+        days = col.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+        if fmt == "dta":
+            out[~gaps] = (days[~gaps] - np.datetime64(STATA_EPOCH, "D")).astype(np.int64).tolist()
+        else:
+            out[~gaps] = days[~gaps].tolist()  # datetime.date objects
+        out[gaps] = None
+        return out
+    if kind in ("integer", "categorical", "boolean") and col.dtype != object \
+            and pd.api.types.is_numeric_dtype(col.dtype):
+        values = col.to_numpy(dtype="float64", na_value=np.nan)
+        gaps = np.isnan(values)
+        if np.abs(values[~gaps]).max(initial=0.0) >= _WHOLE_EXACT:
+            return None
+        whole = ~gaps & (values == np.trunc(values))
+        out[whole] = values[whole].astype(np.int64).tolist()
+        part = ~gaps & ~whole
+        out[part] = values[part].tolist()
+        out[gaps] = None
+        return out
+    return None
+
+
 def _frame_for_writer(frame: pd.DataFrame, codebook: Codebook, fmt: str) -> pd.DataFrame:
     out = {}
     for name in frame.columns:
@@ -369,6 +427,10 @@ def _frame_for_writer(frame: pd.DataFrame, codebook: Codebook, fmt: str) -> pd.D
         col = frame[name]
         if kind == "numeric" and pd.api.types.is_float_dtype(col.dtype):
             out[name] = col.astype("float64").reset_index(drop=True)
+            continue
+        fast = _column_for_writer(col, kind, fmt)
+        if fast is not None:
+            out[name] = pd.Series(fast, dtype=object)
             continue
         if kind == "string":
             out[name] = pd.Series(["" if _is_missing(x) else str(x) for x in col.tolist()], dtype=object)
