@@ -648,6 +648,14 @@ def validation_report(raw: pd.DataFrame, codebook: Codebook, source: str, meta: 
     for name, var in codebook.variables.items():
         if name not in raw.columns:
             continue
+        if _text_only(raw[name]):  # column-wise (10^6 distinct IDs): text is never a numeric code
+            text = raw[name][raw[name].notna()].astype(object).str.strip()
+            blanks = len(raw) - len(text) + int(text.isin(["", "."]).sum())
+            codes = {_fmt_value(code): int((text.str.lstrip(".") == code.lstrip(".")).sum())
+                     if isinstance(code, str) else 0 for code in var.missing_codes}
+            variables[name] = {"type": var.type, "n_system_missing": int(blanks), "n_missing_codes": codes,
+                               "n_missing": int(blanks + sum(codes.values()))}
+            continue
         # each distinct cell counted once, times how many rows hold it (NaN, None, <NA>, NaT: blank)
         distinct, counts, n_na = _distinct_counts(raw[name])
         blanks = n_na + sum(int(c) for x, c in zip(distinct, counts) if _is_blank(x))
