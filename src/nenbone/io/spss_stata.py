@@ -253,6 +253,48 @@ def iconv_name(encoding: str) -> str:
     return name.upper()
 
 
+# pyreadstat's SPSS calendar-date formats (its _readstat_parser: a format's leading letters) and the
+# other formats it converts; a column in one of these is read as numbers and converted here, column-wise.
+_SPSS_DATE_FORMATS = ("DATE", "ADATE", "EDATE", "JDATE", "SDATE")
+_SPSS_OTHER_TIME_FORMATS = ("DATETIME", "YMDHMS", "TIME", "DTIME")
+_PYREADSTAT_FORMAT = re.compile(r"^([A-Z][A-Z0-9]+[A-Z])(\d+)?(?(2)(?:\.\d+)?$|$)")
+_SPSS_ORIGIN = np.datetime64("1582-10-14", "D")
+_SAFE_DAYS = (np.datetime64("1678-01-01", "D"), np.datetime64("2261-12-31", "D"))
+
+
+def _read_sav_columnwise(pyreadstat: Any, path: Path, kwargs: dict[str, Any]) -> tuple[pd.DataFrame, Any] | None:
+    """An SPSS file read with pyreadstat's date conversion off and its date columns converted per column
+    (a registry's 10^6 rows: half the read time), giving what `_convert_dates` makes of pyreadstat's own
+    dates: datetime64[ns] of the calendar day. None (read it the ordinary way) when a column holds a
+    datetime or time format, a date column has no known value, or a date falls outside 1678-2261."""
+    frame, m = pyreadstat.read_sav(str(path), **kwargs, disable_datetime_conversion=True)
+    formats = {str(k): str(v) for k, v in (getattr(m, "original_variable_types", {}) or {}).items()}
+    dates = []
+    for name, spss in formats.items():
+        found = _PYREADSTAT_FORMAT.match(spss)
+        kind = found.group(1) if found else None
+        if kind in _SPSS_OTHER_TIME_FORMATS:
+            return None
+        if kind in _SPSS_DATE_FORMATS:
+            dates.append(name)
+    for name in dates:
+        col = frame[name]
+        if col.dtype != np.float64:
+            return None
+        seconds = col.to_numpy()
+        known = ~np.isnan(seconds)
+        if not known.any() or not np.isfinite(seconds[known]).all():
+            return None
+        days = np.floor(seconds[known] / 86400)
+        if days.min() < (_SAFE_DAYS[0] - _SPSS_ORIGIN).astype(np.int64) or \
+                days.max() > (_SAFE_DAYS[1] - _SPSS_ORIGIN).astype(np.int64):
+            return None
+        out = np.full(len(seconds), np.datetime64("NaT"), dtype="datetime64[D]")
+        out[known] = _SPSS_ORIGIN + days.astype(np.int64)
+        frame[name] = pd.Series(out.astype("datetime64[ns]"), index=frame.index)
+    return frame, m
+
+
 def read_raw(path: str | os.PathLike[str], encoding: str | None = None) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read an SPSS/Stata file with user-missing codes kept; return (frame, JSON-serialisable meta).
 
@@ -272,7 +314,8 @@ def read_raw(path: str | os.PathLike[str], encoding: str | None = None) -> tuple
     try:
         if encoding:
             kwargs["encoding"] = iconv_name(encoding)
-        frame, m = readers[fmt](str(p), **kwargs)
+        columnwise = _read_sav_columnwise(pyreadstat, p, kwargs) if fmt in ("sav", "zsav") else None
+        frame, m = columnwise if columnwise is not None else readers[fmt](str(p), **kwargs)
     except Exception as exc:  # ReadstatError, OverflowError from a corrupt date, UnicodeDecodeError...
         msg = str(exc).strip() or type(exc).__name__
         if isinstance(exc, (UnicodeError, LookupError)) or "encod" in msg.lower() or "unicode" in msg.lower() \
