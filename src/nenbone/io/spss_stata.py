@@ -146,15 +146,17 @@ def _only_none_or_nan(col: pd.Series) -> bool:
 
 
 def _convert_dates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Object columns of dates -> datetime64[ns]; with Stata letters -> Timestamps + letters."""
+    """Object columns of dates -> datetime64[ns]; with Stata letters -> Timestamps + letters.
+
+    The frame itself when no column holds a date (a copy of 10^6 rows saved), else a converted copy."""
+    candidates = [name for name in frame.columns if frame[name].dtype == object
+                  and pd.api.types.infer_dtype(frame[name], skipna=True) not in _NO_DATES]
+    if not candidates:  # column-wise: no cell of any column is a date
+        return frame
     out = frame.copy()
-    for name in out.columns:
+    for name in candidates:
         col = out[name]
-        if col.dtype != object:
-            continue
         kind = pd.api.types.infer_dtype(col, skipna=True)
-        if kind in _NO_DATES:  # column-wise: no cell is a date
-            continue
         if kind in ("date", "datetime") and _only_none_or_nan(col):  # every known cell a date
             try:
                 out[name] = pd.to_datetime(col.astype(object)).astype("datetime64[ns]")
