@@ -351,7 +351,7 @@ def _clean_date(
     if pd.api.types.is_datetime64_any_dtype(col.dtype):
         try:
             ser = col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
-            out = pd.Series(ser.to_numpy(dtype="datetime64[ns]"), index=col.index)
+            out = pd.Series(ser.to_numpy(dtype="datetime64[ns]", copy=True), index=col.index)  # never the input
         except (ValueError, OverflowError):  # e.g. datetime64[s] outside the ns range: cell by cell
             col = col.astype(object)
     if out is None:
@@ -559,7 +559,8 @@ def plausibility_violations(clean: Mapping[str, pd.Series], codebook: Codebook, 
 
 def validate(raw: pd.DataFrame, codebook: Codebook, source: str, meta: dict | None = None) -> pd.DataFrame:
     """Check a RAW frame against its codebook and return the CLEAN frame, or raise every violation."""
-    raw = raw.reset_index(drop=True)
+    if not raw.index.equals(pd.RangeIndex(len(raw))):  # rows by position (no copy when they are already)
+        raw = raw.reset_index(drop=True)
     labels = _patient_labels(raw, codebook.id_variable)
     violations: list[Violation] = []
     clean: dict[str, pd.Series] = {}

@@ -168,9 +168,13 @@ def prepare_ingest(input_path: str | os.PathLike[str], codebook: Codebook | None
 
 
 def restore_raw(frame: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
-    """Put the Stata extended-missing letters recorded in meta back into their cells."""
+    """Put the Stata extended-missing letters recorded in meta back into their cells (a copy; the frame
+    itself when there is none: nothing to put back)."""
+    letters = meta.get("stata_missing_cells") or {}
+    if not letters:
+        return frame
     frame = frame.copy()
-    for name, cells in (meta.get("stata_missing_cells") or {}).items():
+    for name, cells in letters.items():
         col = frame[name].astype(object).where(frame[name].notna(), None).tolist()
         for letter, rows in cells.items():
             for i in rows:
