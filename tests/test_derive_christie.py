@@ -345,3 +345,25 @@ def test_inconsistent_records_are_all_reported_with_patient_ids():
 def test_bad_choice_of_age_date_is_a_config_error():
     with pytest.raises(ConfigError, match="age_at"):
         derive(patients(A=NO_BM), settings(age_at="first_metastasis"), DPM, CODEBOOK)
+
+
+@pytest.mark.parametrize("cells, dtype", [
+    ([1, 2, None, 2, 9], "Int64"),
+    ([1.0, 2.0, float("nan"), 2.0, 9.0], "float64"),
+    ([1, 2.0, None, True, 9], object),  # True is the code 1, as a dict lookup sees it
+])
+def test_code_lookups_per_distinct_value_match_the_definition(cells, dtype):
+    """by_meaning / has_meaning / code_keys judge each distinct code once; the result per cell is the
+    definition's: the mapped value, <NA> for a missing cell or an unmapped code."""
+    from nenbone.derive import by_meaning, code_keys, has_meaning
+
+    values = pd.Series(cells, dtype=dtype, index=[10, 11, 12, 13, 14])
+    yes = has_meaning(values, (2,))
+    assert str(yes.dtype) == "boolean" and list(yes.index) == [10, 11, 12, 13, 14]
+    expected_yes = [False, True, None, True, False] if cells[3] is not True else [False, True, None, False, False]
+    assert [None if v is pd.NA else bool(v) for v in yes] == expected_yes
+    named = by_meaning(values, {1: "one", 2: "two"}, "string")
+    expected = ["one", "two", None, "two", None] if cells[3] is not True else ["one", "two", None, "one", None]
+    assert [None if v is pd.NA else v for v in named] == expected
+    keys = code_keys(values)
+    assert [None if v is pd.NA else v for v in keys][:3] == [1, 2, None]

@@ -210,3 +210,45 @@ def test_ingest_sav_keeps_user_missing_codes_as_codes(tmp_path, tiny_codebook, t
     frame = pd.read_parquet(tmp_path / "raw.parquet")
     assert frame["grade"].tolist() == [1.0, 9.0, 2.0, 3.0]
     assert frame["ki67"].tolist()[:3] == [1.5, 12.0, 999.0]
+
+
+def _read_with_pyreadstat_dates(path, monkeypatch):
+    """read_raw as it was before the column-wise date read: pyreadstat converts every date cell."""
+    import nenbone.io.spss_stata as spss_stata
+
+    with monkeypatch.context() as m:
+        m.setattr(spss_stata, "_read_sav_columnwise", lambda *args: None)
+        return read_raw(path)
+
+
+@pytest.mark.parametrize("suffix", [".sav", ".zsav"])
+def test_columnwise_spss_dates_equal_pyreadstats_own(tmp_path, monkeypatch, suffix, tiny_codebook, tiny_raw):
+    """The registry-scale read (dates converted per column) gives the frame and meta of pyreadstat's
+    per-cell conversion: a day before 1970 and missing dates."""
+    raw = tiny_raw.copy()
+    raw["diagnosis_date"] = pd.to_datetime(["1955-07-04", "2012-06-01", "1999-12-31", "2017-12-01"])
+    path = write_raw(raw, tmp_path / f"cohort{suffix}", tiny_codebook)
+    ours, ours_meta = read_raw(path)
+    theirs, theirs_meta = _read_with_pyreadstat_dates(path, monkeypatch)
+    pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
+    assert json.dumps(ours_meta, sort_keys=True) == json.dumps(theirs_meta, sort_keys=True)
+    assert ours["diagnosis_date"].dt.strftime("%Y-%m-%d").tolist() == ["1955-07-04", "2012-06-01", "1999-12-31",
+                                                                       "2017-12-01"]
+    assert ours["death_date"].isna().tolist() == [False, True, False, True]
+
+
+def test_columnwise_spss_dates_fall_back_outside_the_nanosecond_range(tmp_path, monkeypatch):
+    """A date column holding SPSS 0 (1582-10-14) or only missing cells is read the ordinary way; one
+    holding a time within the day is read column-wise, to the same calendar day as pyreadstat's."""
+    import nenbone.io.spss_stata as spss_stata
+
+    secs = (dt.date(2010, 1, 15) - dt.date(1582, 10, 14)).days * 86400.0
+    for name, values, fallback in (("zero", [0.0, secs], True), ("empty", [float("nan"), float("nan")], True),
+                                   ("within_day", [secs + 86399.5, secs - 1.0], False)):
+        path = tmp_path / f"{name}.sav"
+        pyreadstat.write_sav(pd.DataFrame({"id": ["A", "B"], "d": values}), str(path),
+                             variable_format={"d": "EDATE10"})
+        assert (spss_stata._read_sav_columnwise(pyreadstat, path, {"user_missing": True}) is None) == fallback
+        ours, _ = read_raw(path)
+        theirs, _ = _read_with_pyreadstat_dates(path, monkeypatch)
+        pd.testing.assert_frame_equal(ours, theirs, check_exact=True)

@@ -228,3 +228,19 @@ def test_implausible_date_is_a_type_error_not_a_crash(tiny_codebook, tiny_raw):
     assert set(got) == {("death_date", "type")}
     assert got[("death_date", "type")].patient_ids == ("P1",)
     assert "1582-10-14" in got[("death_date", "type")].detail
+
+
+def test_validation_leaves_its_input_unchanged_and_names_only_failing_rows(tiny_raw):
+    """Rows already by position are not copied, so the input must not be written into: a date out of
+    range, a number out of range and a text column are refused, the input frame stays as it was, and the
+    violations name exactly the failing patients (labels are formatted for those rows only)."""
+    vars_ = tiny_codebook_dict()["variables"]
+    cb = parse_codebook(tiny_codebook_dict(variables={
+        **vars_, "diagnosis_date": {**vars_["diagnosis_date"], "range": ["2011-01-01", None]},
+        "site": {"label": "Primary site", "type": "string"}}))
+    raw = tiny_raw.assign(site=["lung ", " gut", "", None], age=[58, 47, 170, 33])
+    before = raw.copy(deep=True)
+    got, _ = _violations(raw, cb)
+    pd.testing.assert_frame_equal(raw, before)
+    assert got[("diagnosis_date", "range")].patient_ids == ("P1",)
+    assert got[("age", "range")].patient_ids == ("P3",)

@@ -21,7 +21,7 @@ import logging
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -91,19 +91,60 @@ def _fmt_values(values: Iterable[Any]) -> str:
     return shown + (f", ... ({len(uniq)} distinct)" if len(uniq) > _MAX_VALUES_SHOWN else "")
 
 
-def _patient_labels(raw: pd.DataFrame, id_variable: str) -> list[str]:
-    """One label per row: the patient ID as text, or 'row N' (1-based) where the ID is unusable."""
-    n = len(raw)
-    if id_variable not in raw.columns:
-        return [f"row {i + 1}" for i in range(n)]
-    out = []
-    for i, x in enumerate(raw[id_variable].tolist()):
-        out.append(f"row {i + 1}" if _is_blank(x) else _fmt_value(x).strip())
-    return out
+class PatientLabels(Sequence[str]):
+    """One label per row: the patient ID as text, or 'row N' (1-based) where the ID is unusable.
+
+    Built on demand, row by row: a label is written only for a row a violation names, so a valid
+    registry of 10^6 patients formats none.
+    """
+
+    def __init__(self, raw: pd.DataFrame, id_variable: str) -> None:
+        self._n = len(raw)
+        self._ids = raw[id_variable].tolist() if id_variable in raw.columns else None
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self._n))]
+        i = int(i)
+        if not -self._n <= i < self._n:
+            raise IndexError(i)
+        i %= self._n
+        x = None if self._ids is None else self._ids[i]
+        return f"row {i + 1}" if self._ids is None or _is_blank(x) else _fmt_value(x).strip()
 
 
-def _ids(labels: list[str], mask: np.ndarray) -> tuple[str, ...]:
+def _patient_labels(raw: pd.DataFrame, id_variable: str) -> PatientLabels:
+    """One label per row (see PatientLabels)."""
+    return PatientLabels(raw, id_variable)
+
+
+def _ids(labels: Sequence[str], mask: np.ndarray) -> tuple[str, ...]:
     return tuple(labels[i] for i in np.flatnonzero(mask))
+
+
+def _text_only(col: pd.Series) -> bool:
+    """Every known cell is text (str), so equal cells are equal strings (not 1 vs 1.0 vs True)."""
+    if isinstance(col.dtype, pd.StringDtype):
+        return True
+    return col.dtype == object and pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty")
+
+
+def _interchangeable(col: pd.Series) -> bool:
+    """Equal cells are the same value to every check: text only, or a plain numpy number column."""
+    if _text_only(col):
+        return True
+    return col.dtype != object and pd.api.types.is_numeric_dtype(col.dtype) \
+        and not pd.api.types.is_extension_array_dtype(col.dtype)
+
+
+def _distinct_counts(col: pd.Series) -> tuple[list[Any], np.ndarray, int]:
+    """(distinct known cells, how many rows hold each, how many rows pandas sees as missing)."""
+    rows, distinct = pd.factorize(col, use_na_sentinel=True)
+    counts = np.bincount(rows[rows >= 0], minlength=len(distinct))
+    return list(distinct), counts, int((rows < 0).sum())
 
 
 def _file_missing_ranges(meta: dict | None, name: str) -> list[tuple[float, float]]:
@@ -136,7 +177,7 @@ def _to_bound(value: Any, is_date: bool) -> Any:
 
 
 def _clean_numeric(
-    var: Variable, col: pd.Series, labels: list[str], meta: dict | None
+    var: Variable, col: pd.Series, labels: Sequence[str], meta: dict | None
 ) -> tuple[pd.Series, list[Violation], np.ndarray]:
     """integer / numeric / categorical / boolean: codes to numbers, missing codes to NA."""
     name = var.name
@@ -239,7 +280,9 @@ def _clean_numeric(
         lo, hi = _to_bound(var.range[0], False), _to_bound(var.range[1], False)
         known = ~np.isnan(values) & ~flagged
         out = known & (((values < lo) if lo is not None else False) | ((values > hi) if hi is not None else False))
-        sentinel = out & np.array([_is_sentinel(v) if not np.isnan(v) else False for v in values], dtype=bool)
+        sentinel = np.zeros(n, dtype=bool)
+        outside = np.flatnonzero(out)
+        sentinel[outside] = [_is_sentinel(v) for v in values[outside]]
         rng = f"[{_fmt_value(var.range[0]) if lo is not None else '-inf'}, " \
               f"{_fmt_value(var.range[1]) if hi is not None else 'inf'}]"
         if sentinel.any():
@@ -271,7 +314,7 @@ def _clean_numeric(
 
     values[flagged] = np.nan
     if var.type in INTEGER_TYPES:
-        out_series = pd.Series(pd.array(values, dtype="Float64"), index=col.index).astype("Int64")
+        out_series = pd.Series(pd.arrays.FloatingArray(values, np.isnan(values)), index=col.index).astype("Int64")
     else:
         out_series = pd.Series(values, index=col.index, dtype="float64")
     return out_series, viol, flagged
@@ -293,7 +336,7 @@ def _parse_text_date(text: str, formats: tuple[str, ...]) -> pd.Timestamp | None
 
 
 def _clean_date(
-    var: Variable, col: pd.Series, labels: list[str], meta: dict | None
+    var: Variable, col: pd.Series, labels: Sequence[str], meta: dict | None
 ) -> tuple[pd.Series, list[Violation], np.ndarray]:
     """date: datetime64[ns] with NaT; text that is not a date, or a bare number, is a type error."""
     name = var.name
@@ -308,7 +351,7 @@ def _clean_date(
     if pd.api.types.is_datetime64_any_dtype(col.dtype):
         try:
             ser = col.dt.tz_localize(None) if getattr(col.dt, "tz", None) is not None else col
-            out = pd.Series(ser.to_numpy(dtype="datetime64[ns]"), index=col.index)
+            out = pd.Series(ser.to_numpy(dtype="datetime64[ns]", copy=True), index=col.index)  # never the input
         except (ValueError, OverflowError):  # e.g. datetime64[s] outside the ns range: cell by cell
             col = col.astype(object)
     if out is None:
@@ -374,28 +417,42 @@ def _clean_date(
 
 
 def _clean_text_codes(
-    var: Variable, col: pd.Series, labels: list[str]
+    var: Variable, col: pd.Series, labels: Sequence[str]
 ) -> tuple[pd.Series, list[Violation], np.ndarray]:
     """categorical/boolean with text codes (M/F, Yes/No): declared codes kept as text, missing -> <NA>."""
     missing = set(var.text_missing_codes)
     allowed = set(var.valid_codes)
     n = len(col)
-    bad = np.zeros(n, dtype=bool)
-    bad_values: list[Any] = []
-    cells: list[Any] = []
-    for i, x in enumerate(col.tolist()):
+
+    def cell(x: Any) -> tuple[Any, bool]:
+        """(the clean cell, whether it breaks the rule)."""
         if _is_blank(x):
-            cells.append(pd.NA)
-            continue
+            return pd.NA, False
         s = _fmt_value(x).strip()
         if s in missing:
-            cells.append(pd.NA)
-        elif s in allowed:
-            cells.append(s)
-        else:
-            bad[i] = True
-            bad_values.append(x)
-            cells.append(pd.NA)
+            return pd.NA, False
+        if s in allowed:
+            return s, False
+        return pd.NA, True
+
+    if _interchangeable(col):  # each distinct cell judged once
+        rows, distinct = pd.factorize(col, use_na_sentinel=True)
+        judged = [cell(x) for x in distinct] + [(pd.NA, False)]
+        table = np.empty(len(judged), dtype=object)
+        table[:] = [c for c, _ in judged]
+        bad = np.array([b for _, b in judged], dtype=bool)[rows]
+        cells: Any = table[rows]
+        bad_values = col[bad].tolist() if bad.any() else []
+    else:
+        bad = np.zeros(n, dtype=bool)
+        bad_values = []
+        cells = []
+        for i, x in enumerate(col.tolist()):
+            c, b = cell(x)
+            cells.append(c)
+            if b:
+                bad[i] = True
+                bad_values.append(x)
     viol = []
     if bad.any():
         viol.append(Violation(var.name, RULE_CODES, _ids(labels, bad),
@@ -411,8 +468,10 @@ def _compose(var: Variable, clean: dict[str, pd.Series], n: int) -> pd.Series:
         for name in spec["first_of"]:
             out = out.fillna(clean[name])
         return out
-    present = clean[spec["if_present"]].notna()
-    cells = [spec["then"] if p else spec["else"] for p in present.tolist()]
+    present = clean[spec["if_present"]].notna().to_numpy(dtype=bool)
+    choice = np.empty(2, dtype=object)
+    choice[:] = [spec["else"], spec["then"]]
+    cells = choice[present.astype(np.intp)]
     if var.string_codes:
         return pd.Series(pd.array(cells, dtype="string"))
     return pd.Series(pd.array(cells, dtype="Int64"))
@@ -421,6 +480,15 @@ def _compose(var: Variable, clean: dict[str, pd.Series], n: int) -> pd.Series:
 def _clean_string(var: Variable, col: pd.Series) -> pd.Series:
     """string: pandas 'string' dtype; blanks and declared string missing codes -> <NA>."""
     str_missing = {str(c) for c in var.missing_codes}
+    if _text_only(col):  # column-wise string operations (a registry's 10^6 IDs)
+        text = col.astype(object)
+        known = text.notna()
+        kept = text[known]
+        rstripped = kept.str.rstrip()
+        blank = kept.str.strip().isin(["", "."]) | rstripped.isin(list(str_missing))
+        cells = pd.Series(pd.NA, index=col.index, dtype=object)
+        cells[known] = rstripped.where(~blank, pd.NA)
+        return pd.Series(pd.array(cells.to_numpy(), dtype="string"), index=col.index)
     cells = [pd.NA if _is_blank(x) or (isinstance(x, str) and x.rstrip() in str_missing)
              else (_fmt_value(x) if not isinstance(x, str) else x.rstrip()) for x in col.tolist()]
     return pd.Series(pd.array(cells, dtype="string"), index=col.index)
@@ -456,7 +524,7 @@ def value_label_conflicts(codebook: Codebook, meta: dict | None) -> list[Violati
     return out
 
 
-def plausibility_violations(clean: Mapping[str, pd.Series], codebook: Codebook, labels: list[str],
+def plausibility_violations(clean: Mapping[str, pd.Series], codebook: Codebook, labels: Sequence[str],
                             today: pd.Timestamp | None = None) -> list[Violation]:
     """Every date from 1900 to the data cut-off (codebook) or the run date; age 0 to max_age_years (110) at every date after birth."""
     today = (today or pd.Timestamp.now()).normalize()
@@ -491,7 +559,8 @@ def plausibility_violations(clean: Mapping[str, pd.Series], codebook: Codebook, 
 
 def validate(raw: pd.DataFrame, codebook: Codebook, source: str, meta: dict | None = None) -> pd.DataFrame:
     """Check a RAW frame against its codebook and return the CLEAN frame, or raise every violation."""
-    raw = raw.reset_index(drop=True)
+    if not raw.index.equals(pd.RangeIndex(len(raw))):  # rows by position (no copy when they are already)
+        raw = raw.reset_index(drop=True)
     labels = _patient_labels(raw, codebook.id_variable)
     violations: list[Violation] = []
     clean: dict[str, pd.Series] = {}
@@ -580,16 +649,27 @@ def validation_report(raw: pd.DataFrame, codebook: Codebook, source: str, meta: 
     for name, var in codebook.variables.items():
         if name not in raw.columns:
             continue
-        col = raw[name].tolist()
-        blanks = sum(_is_blank(x) for x in col)
+        if _text_only(raw[name]):  # column-wise (10^6 distinct IDs): text is never a numeric code
+            text = raw[name][raw[name].notna()].astype(object).str.strip()
+            blanks = len(raw) - len(text) + int(text.isin(["", "."]).sum())
+            codes = {_fmt_value(code): int((text.str.lstrip(".") == code.lstrip(".")).sum())
+                     if isinstance(code, str) else 0 for code in var.missing_codes}
+            variables[name] = {"type": var.type, "n_system_missing": int(blanks), "n_missing_codes": codes,
+                               "n_missing": int(blanks + sum(codes.values()))}
+            continue
+        # each distinct cell counted once, times how many rows hold it (NaN, None, <NA>, NaT: blank)
+        distinct, counts, n_na = _distinct_counts(raw[name])
+        blanks = n_na + sum(int(c) for x, c in zip(distinct, counts) if _is_blank(x))
         codes: dict[str, int] = {}
         for code in var.missing_codes:
             if isinstance(code, str):
                 letter = code.lstrip(".")
-                k = sum(isinstance(x, str) and x.strip().lstrip(".") == letter for x in col)
+                k = sum(int(c) for x, c in zip(distinct, counts)
+                        if isinstance(x, str) and x.strip().lstrip(".") == letter)
             else:
-                k = sum(isinstance(x, (int, float, np.integer, np.floating)) and not _is_blank(x)
-                        and float(x) == float(code) for x in col)
+                k = sum(int(c) for x, c in zip(distinct, counts)
+                        if isinstance(x, (int, float, np.integer, np.floating)) and not _is_blank(x)
+                        and float(x) == float(code))
             codes[_fmt_value(code)] = int(k)
         variables[name] = {
             "type": var.type,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 
@@ -31,16 +32,40 @@ def code_key(value: Any) -> Any:
     return value
 
 
+def _per_code(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """(row -> index of its distinct value, -1 where missing; the distinct values as codebook codes).
+
+    Each distinct cell is turned into a code once (not once per row): at registry scale a column of
+    10^6 cells has a handful of codes.
+    """
+    rows, distinct = pd.factorize(values, use_na_sentinel=True)
+    return rows, [code_key(v) for v in distinct]
+
+
+def code_keys(values: pd.Series) -> pd.Series:
+    """Every cell as a codebook code (`code_key`), <NA> where missing (object dtype)."""
+    rows, keys = _per_code(values)
+    table = np.empty(len(keys) + 1, dtype=object)
+    table[:-1] = keys
+    table[-1] = pd.NA
+    return pd.Series(table[rows], index=values.index, dtype=object)
+
+
 def by_meaning(values: pd.Series, mapping: Mapping[Any, Any], dtype: str) -> pd.Series:
     """Map each code through `mapping` (code -> value), keeping <NA> for missing cells."""
-    return values.map(lambda v: mapping.get(code_key(v), pd.NA) if pd.notna(v) else pd.NA).astype(dtype)
+    rows, keys = _per_code(values)
+    table = np.empty(len(keys) + 1, dtype=object)
+    table[:-1] = [mapping.get(k, pd.NA) for k in keys]
+    table[-1] = pd.NA
+    return pd.Series(table[rows], index=values.index, dtype=object).astype(dtype)
 
 
 def has_meaning(values: pd.Series, codes: tuple[Any, ...]) -> pd.Series:
     """True where the code is one of `codes`, False where another known code, <NA> where missing."""
     wanted = set(codes)
-    out = values.map(lambda v: code_key(v) in wanted if pd.notna(v) else pd.NA)
-    return pd.Series(pd.array(out.tolist(), dtype="boolean"), index=values.index)
+    rows, keys = _per_code(values)
+    hit = np.array([k in wanted for k in keys] + [False], dtype=bool)
+    return pd.Series(pd.arrays.BooleanArray(hit[rows], rows < 0), index=values.index)
 
 
 def empty_groups(flow: Mapping[str, Any]) -> list[str]:

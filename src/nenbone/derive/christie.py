@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from nenbone.codebook import Codebook
-from nenbone.derive import code_key, has_meaning
+from nenbone.derive import code_key, code_keys, has_meaning
 from nenbone.errors import ConfigError, ValidationError, Violation
 
 PRIMARY_GROUPS = ("GEP", "lung", "unknown", "other")
@@ -109,7 +109,7 @@ def primary_group(site: pd.Series, mapping: Mapping[str, Sequence[Any]], ids: pd
                     f"'{code_to_group[code_key(code)]}' and '{group}'"
                 )
             code_to_group[code_key(code)] = group
-    keys = site.map(lambda v: code_key(v) if pd.notna(v) else pd.NA)
+    keys = code_keys(site)
     unmapped = site.notna() & ~keys.isin(list(code_to_group))
     if unmapped.any():
         codes = sorted({code_key(c) for c in site[unmapped]}, key=str)

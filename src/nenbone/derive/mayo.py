@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from nenbone.codebook import Codebook
-from nenbone.derive import by_meaning, code_key, has_meaning
+from nenbone.derive import by_meaning, code_key, code_keys, has_meaning
 from nenbone.errors import ConfigError, ValidationError, Violation
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def derive(clean: pd.DataFrame, settings: Mapping[str, Any], days_per_month: flo
     if violations:
         raise ValidationError(SOURCE, violations)
 
-    site_keys = df["primary_site"].map(lambda v: code_key(v) if pd.notna(v) else pd.NA)
+    site_keys = code_keys(df["primary_site"])
     unmapped = ~df["primary_site"].isna() & ~site_keys.isin([c for v in primary_groups.values() for c in v])
     if unmapped.any():
         codes = sorted({code_key(c) for c in df.loc[unmapped, "primary_site"]}, key=str)

@@ -36,6 +36,12 @@ def _na(x: Any) -> bool:
 
 def _split_column(col: pd.Series, stata: bool) -> tuple[pd.Series, dict[str, list[int]], str]:
     """One object column -> (single-typed column, letter cells, kind)."""
+    if pd.api.types.infer_dtype(col, skipna=True) == "string":  # text only: column-wise (10^6 IDs)
+        text = col.to_numpy(dtype=object, copy=True)
+        gaps = pd.isna(text)
+        if not stata or not any(_LETTER.match(x.strip()) for x in pd.unique(text[~gaps])):
+            text[gaps] = None
+            return pd.Series(text, dtype=object), {}, "string"
     vals = col.tolist()
     cells: dict[str, list[int]] = {}
     rest: list[Any] = []
@@ -162,9 +168,13 @@ def prepare_ingest(input_path: str | os.PathLike[str], codebook: Codebook | None
 
 
 def restore_raw(frame: pd.DataFrame, meta: dict[str, Any]) -> pd.DataFrame:
-    """Put the Stata extended-missing letters recorded in meta back into their cells."""
+    """Put the Stata extended-missing letters recorded in meta back into their cells (a copy; the frame
+    itself when there is none: nothing to put back)."""
+    letters = meta.get("stata_missing_cells") or {}
+    if not letters:
+        return frame
     frame = frame.copy()
-    for name, cells in (meta.get("stata_missing_cells") or {}).items():
+    for name, cells in letters.items():
         col = frame[name].astype(object).where(frame[name].notna(), None).tolist()
         for letter, rows in cells.items():
             for i in rows:
