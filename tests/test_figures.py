@@ -507,8 +507,8 @@ def test_forest_plot_sections_put_headers_above_their_rows():
 
 
 @pytest.mark.parametrize(("p", "text"), [
-    (0.03, "p = 0.03"), (0.0004, "p < 0.001"), (0.0049, "p = 0.005"), (0.049, "p = 0.05"),
-    (0.42, "p = 0.42"), (0.125, "p = 0.13"), (None, "p not available"),
+    (0.03, "p = 0.030"), (0.0004, "p < 0.001"), (0.0049, "p = 0.0049"), (0.049, "p = 0.049"),
+    (0.0496, "p = 0.0496"), (0.42, "p = 0.42"), (0.125, "p = 0.13"), (None, "p not available"),
 ])
 def test_format_p_matches_the_text_rule(p, text):
     assert p_label(p) == text

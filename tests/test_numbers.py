@@ -18,9 +18,12 @@ def test_counts_percentages_medians():
 
 
 def test_p_values_and_ratios():
-    assert p_text(0.0349) == "0.03"
-    assert p_text(0.00449) == "0.004"
-    assert p_text(0.0004) == "<0.001"
+    assert p_text(0.0349) == "0.035"  # two significant digits
+    assert p_text(0.00449) == "0.0045"
+    assert p_text(0.0004) == "< 0.001" and p_text(0.000999) == "< 0.001" and p_text(0.001) == "0.0010"
+    assert p_text(0.046) == "0.046"  # never "0.05"
+    assert p_text(0.0496) == "0.0496" and p_text(0.04996) == "0.04996"  # not rounded up across 0.05
+    assert p_text(0.0504) == "0.050" and p_text(0.417) == "0.42" and p_text(0.99999) == "1.0"
     assert format_value("logrank_p", 0.65) == "0.65"
     assert format_value("hr", 1.8449) == "1.84"
     assert format_value("smd_after", -0.0549) == "-0.05"
@@ -39,3 +42,12 @@ def test_small_counts_are_suppressed_with_their_percentages():
     assert doc["s"]["surgery"] == {"n": "<5", "pct": "–"}
     assert doc["s"]["rt"] == {"n": "29", "pct": "34%"} and doc["s"]["n_eligible"] == "1212"
     assert doc["raw"]["s"]["surgery"]["n"] == 2  # the raw tree is for the reproduction check only
+
+
+def test_interval_carries_its_estimate_decimals_and_counts_are_whole():
+    doc = build_numbers({"s": {"cox": {"hr": 1.7849, "lower": 1.1649, "upper": 2.7349, "p": 0.0092},
+                               "count": {"median": 2.0, "min": 1.0, "max": 10.0, "q1": 1.5, "integer_valued": True},
+                               "age": {"median": 58.0, "integer_valued": False}}})
+    assert doc["s"]["cox"] == {"hr": "1.78", "lower": "1.16", "upper": "2.73", "p": "0.0092"}
+    assert (doc["s"]["count"]["median"], doc["s"]["count"]["min"], doc["s"]["count"]["max"]) == ("2", "1", "10")
+    assert doc["s"]["count"]["q1"] == "1.5" and doc["s"]["age"]["median"] == "58.0"

@@ -30,7 +30,8 @@ def flag_count(values: pd.Series, negate: bool = False) -> dict[str, Any]:
 
 def quantiles(values: pd.Series, prefix: str = "") -> dict[str, Any]:
     m = ds.median_iqr(values.astype(float).to_numpy())
-    out = {"median": m.median, "q1": m.q1, "q3": m.q3, "min": m.minimum, "max": m.maximum, "n": m.n}
+    out = {"median": m.median, "q1": m.q1, "q3": m.q3, "min": m.minimum, "max": m.maximum, "n": m.n,
+           "integer_valued": m.integer_valued}
     return {f"{prefix}{k}": v for k, v in out.items()}
 
 

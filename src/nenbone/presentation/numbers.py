@@ -6,7 +6,9 @@ its key's name, so one rule serves every table and sentence:
 
 - counts (`n`, `n_*`, `*_n`, `events`, `count_*`): whole numbers;
 - percentages (`pct`, `*_pct`): whole percent with a % sign, rounded half up as journals print;
-- p-values (`p`, `*_p`, `p_*`): two decimals, three below 0.01, "<0.001" below that;
+- p-values (`p`, `*_p`, `p_*`): two significant digits, "< 0.001" below, never rounded across 0.05;
+- the limits `lower`/`upper` beside an `hr`: the hazard ratio's two decimals;
+- quantiles beside `integer_valued: true`: whole when integral ("2 (range 1-10)");
 - hazard ratios, test statistics and SMDs (`hr`, `*_hr`, `chi2`, `smd*`, `z`): two decimals;
 - everything else numeric (medians, quartiles, CI limits, months): one decimal;
 - `None` where a median or a CI limit is not reached: "not reached".
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nenbone.formatting import NOT_REACHED, p_text, round_half_up
+from nenbone.formatting import NOT_REACHED, p_text, quantile_text, round_half_up
 
 COUNT_KEYS = frozenset({"n", "events", "count_min", "count_max", "df"})
 TWO_DP_KEYS = frozenset({"hr", "chi2", "z", "smd", "coef"})
@@ -77,7 +79,9 @@ def format_tree(tree: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any]
     out: dict[str, Any] = {}
     hide_pct = any(_small(k, v, min_cell_count) for k, v in tree.items())
     for key, value in tree.items():
-        if isinstance(value, dict):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and _sibling_rule(tree, key) is not None:
+            out[key] = _sibling_rule(tree, key)(value)  # type: ignore[misc]
+        elif isinstance(value, dict):
             out[key] = format_tree(value, min_cell_count)
         elif isinstance(value, list):
             out[key] = [format_tree(v, min_cell_count) if isinstance(v, dict) else format_value(key, v) for v in value]
@@ -88,6 +92,19 @@ def format_tree(tree: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any]
         else:
             out[key] = format_value(key, value)
     return out
+
+
+QUANTILE_KEYS = frozenset({"median", "q1", "q3", "min", "max"})
+
+
+def _sibling_rule(tree: dict[str, Any], key: str) -> Any:
+    """A value whose decimals follow its estimate's: the limits of a hazard ratio carry its two decimals;
+    the quantiles of an integer-valued variable (`integer_valued` beside them) print '2', not '2.0'."""
+    if key in ("lower", "upper") and "hr" in tree:
+        return lambda v: str(round_half_up(v, 2))
+    if key in QUANTILE_KEYS and tree.get("integer_valued") is True:
+        return lambda v: quantile_text(v, True)
+    return None
 
 
 def to_plain(value: Any) -> Any:

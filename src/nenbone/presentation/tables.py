@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from nenbone.formatting import count_percent_text, interval_text, number_text, p_text
+from nenbone.formatting import count_percent_text, count_text, interval_text, number_text, p_text, quantile_text
 
 if TYPE_CHECKING:  # types only: the numbers come from the analysis (nenbone.analysis.descriptive.describe)
     from nenbone.analysis import descriptive as ds
@@ -36,27 +36,31 @@ def suppress(n: int, settings: TableSettings) -> bool:
     return 0 < n < settings.min_cell_count
 
 
-def count_cell(n: int, d: int, settings: TableSettings) -> str:
+def count_cell(n: int, d: int, settings: TableSettings, group_n: int | None = None) -> str:
+    """'n (p%)'; 'n/d (p%)' when the denominator d is not the column's n (values missing or a subgroup)."""
     if suppress(n, settings):
         return SUPPRESSED.format(k=settings.min_cell_count)
-    return count_percent_text(n, d)
+    text = count_percent_text(n, d)
+    if group_n is not None and d != group_n:
+        return text.replace(f"{n} (", f"{n}/{d} (", 1)
+    return text
 
 
-def median_iqr_cell(m: ds.MedianIQR) -> str:
+def median_iqr_cell(m: ds.MedianIQR, whole: bool = False) -> str:
     if m.n == 0:
         return "-"
-    return f"{_num(m.median)} ({_num(m.q1)}–{_num(m.q3)})"
+    def num(x: float | None) -> str:
+        return quantile_text(x, m.integer_valued, whole=whole)
+    return f"{num(m.median)} ({num(m.q1)}–{num(m.q3)})"
 
 
-def _num(x: float) -> str:
-    return number_text(x, 1).removesuffix(".0") if float(x).is_integer() else number_text(x, 1)
-
-
-def cell_text(cell: ds.Cell, settings: TableSettings) -> str:
+def cell_text(cell: ds.Cell, settings: TableSettings, group_n: int | None = None) -> str:
     if cell.kind == "count":
-        return count_cell(cell.n, cell.d, settings)
+        return count_cell(cell.n, cell.d, settings, group_n)
+    if cell.kind == "missing":
+        return count_text(cell.n, settings.min_cell_count)
     if cell.kind == "median_iqr" and cell.summary is not None:
-        return median_iqr_cell(cell.summary)
+        return median_iqr_cell(cell.summary, cell.whole)
     return ""
 
 
@@ -65,7 +69,7 @@ def describe_table(description: ds.Description, settings: TableSettings) -> pd.D
     headers = [f"{name} (n = {n})" for name, n in description.groups]
     table = pd.DataFrame([
         {"Characteristic": r.label, "Level": r.level,
-         **dict(zip(headers, (cell_text(c, settings) for c in r.cells))),
+         **dict(zip(headers, (cell_text(c, settings, n) for c, (_, n) in zip(r.cells, description.groups)))),
          "p": p_text(r.test.p) if r.test else "", "Test": r.test.test if r.test else ""}
         for r in description.rows])
     if not description.grouped:
