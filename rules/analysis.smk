@@ -31,6 +31,7 @@ rule analyse_christie:
         plan=config["plans"]["christie"],
         numbers=config["numbers"]["christie"],
         analysis=config["analysis"],
+        median_ci=lambda w: study_settings(w.study)["median_ci"],
         disclosure=config["disclosure"],
         table_names=DESIGN_TABLES["christie"],
         management=lambda w: {
@@ -107,6 +108,7 @@ rule analyse_mayo:
         plan=config["plans"]["mayo"],
         numbers=config["numbers"]["mayo"],
         analysis=config["analysis"],
+        median_ci=lambda w: study_settings(w.study)["median_ci"],
         disclosure=config["disclosure"],
         matching=lambda w: study_settings(w.study)["matching"],
         sensitivity=lambda w: study_settings(w.study)["sensitivity"],

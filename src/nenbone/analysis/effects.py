@@ -129,6 +129,43 @@ def proportion_tests(cohort: pd.DataFrame, flag: str, group: str, groups: tuple[
             for t in ds.compare_proportions(*counts).tests]
 
 
+def matched_proportion_tests(cohort: pd.DataFrame, flag: str, group: str, treated: str, ratio: int,
+                             level: float, set_col: str = "match_id") -> dict[str, Any]:
+    """A binary flag between the groups as the matched design asks: CMH stratified by matched set (with and
+    without continuity correction), the exact conditional test, conditional logistic regression, and the
+    range of CMH p-values attainable from this cohort's margins over every allocation to full 1:k sets
+    (what a reader who has only the published counts can know). Patients without the flag are left out
+    and counted (`n_missing`); the attainable ranges are None unless every set is a full 1:k set."""
+    from nenbone.analysis import matched_tests as mt
+
+    known = cohort[cohort[flag].notna()]
+    sets, exposure = known[set_col].to_numpy(), (known[group] == treated).to_numpy()
+    outcome = known[flag].astype(bool).to_numpy()
+    uncorrected = mt.cmh_test(sets, exposure, outcome, correct=False, level=level)
+    corrected = mt.cmh_test(sets, exposure, outcome, correct=True, level=level)
+    exact = mt.exact_conditional_test(sets, exposure, outcome)
+    clogit = mt.conditional_logistic(sets, exposure, outcome, level=level)
+    out: dict[str, Any] = {
+        "n_missing": int(len(cohort) - len(known)), "n_sets": int(uncorrected["n_sets"]),
+        "cmh_p": uncorrected["p"], "cmh_corrected_p": corrected["p"], "cmh_chi2": uncorrected["statistic"],
+        "exact_p": exact["p"],
+        "clogit": {"or": clogit["or"], "or_lower": clogit["or_lower"], "or_upper": clogit["or_upper"],
+                   "lr_p": clogit["lr_p"], "wald_p": clogit["wald_p"], "method": clogit["method"]},
+        "methods": {"cmh": uncorrected["method"], "cmh_corrected": corrected["method"], "exact": exact["method"]},
+    }
+    sizes = known.groupby(set_col).size()
+    n_treated, n_treated_with = int(exposure.sum()), int((exposure & outcome).sum())
+    full = bool((sizes == ratio + 1).all()) and int(len(sizes)) == n_treated
+    for key, correct in (("attainable", False), ("attainable_corrected", True)):
+        if not full:
+            out[key] = None
+            continue
+        rng = mt.cmh_attainable_p(n_treated, ratio, n_treated_with, int((~exposure & outcome).sum()), correct)
+        out[key] = {"p_min": rng["p_min"], "p_max": rng["p_max"], "p_values": list(rng["p_values"]),
+                    "n_distinct_p": len(rng["p_values"]), "method": rng["method"]}
+    return out
+
+
 def matched_comparison(derived: pd.DataFrame, cohort: pd.DataFrame, summary: dict[str, Any], n_resections: int,
                        plan: dict, analysis: dict, matching: dict, variants: list[dict],
                        scores: pd.DataFrame | None = None) -> dict[str, Any]:
@@ -145,6 +182,8 @@ def matched_comparison(derived: pd.DataFrame, cohort: pd.DataFrame, summary: dic
     n["matched"] = {"n_lb": int(matched_counts.get(treated, 0)), "n_l": int(matched_counts.get(control, 0))}
     major_tests = proportion_tests(cohort, "major_resection", "group", (treated, control))
     n["major"] = {t["key"]: t["p"] for t in major_tests}
+    n["major_matched"] = matched_proportion_tests(cohort, "major_resection", "group", treated,
+                                                  int(matching["ratio"]), analysis["confidence_level"])
     cox_spec = plan["cox"]
     level = analysis["confidence_level"]
     cox_rows = cox_models(cohort, cox_spec, list(matching["covariates"]), level)

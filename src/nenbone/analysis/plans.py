@@ -43,10 +43,30 @@ def select_rows(frame: pd.DataFrame, where: dict[str, Any] | None, source: str,
     return out
 
 
-def km_summary(km: sv.KMResult) -> dict[str, Any]:
-    """The numbers a text or table quotes from one Kaplan-Meier curve."""
+MEDIAN_CI_NAMES = {  # the interval of a median as the text names it
+    "spss": "the symmetric interval SPSS prints (median plus or minus the normal quantile times its standard error)",
+    "loglog": "the log-log (Brookmeyer-Crowley) interval",
+}
+MEDIAN_CI_CHOICES = tuple(MEDIAN_CI_NAMES)
+
+
+def chosen_median_ci(km: sv.KMResult, median_ci: str) -> tuple[float | None, float | None]:
+    """The interval of the median the study reports (config <design>.median_ci): 'spss' or 'loglog'."""
+    if median_ci == "spss":
+        return km.spss.lower, km.spss.upper
+    if median_ci == "loglog":
+        return km.median_ci_loglog
+    raise ConfigError(f"median_ci must be one of {', '.join(MEDIAN_CI_CHOICES)}, got {median_ci!r}")
+
+
+def km_summary(km: sv.KMResult, median_ci: str = "loglog") -> dict[str, Any]:
+    """The numbers a text or table quotes from one Kaplan-Meier curve: `ci_lower`/`ci_upper` are the
+    study's reported interval (`median_ci`); both conventions stay under their own names."""
     lo, up = km.median_ci_loglog
+    ci_lower, ci_upper = chosen_median_ci(km, median_ci)
     return {
+        "ci_lower": ci_lower,
+        "ci_upper": ci_upper,
         "n": km.n,
         "events": km.events,
         "median": km.median,
@@ -76,7 +96,7 @@ def group_key(level: Any) -> str:
 
 
 def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
-                      at_risk_times: list[float]) -> tuple[dict[str, Any], dict[str, sv.KMResult]]:
+                      at_risk_times: list[float], median_ci: str = "loglog") -> tuple[dict[str, Any], dict[str, sv.KMResult]]:
     """KM per group (or overall) and the log-rank test between groups, as plain numbers."""
     source = f"survival plan '{plan['name']}'"
     for col in (plan["duration"], plan["event"], plan.get("group")):
@@ -92,7 +112,7 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
         km = sv.kaplan_meier(used[plan["duration"]].astype(float), used[plan["event"]].astype(bool),
                              level=level, label=plan["label"], at_risk_times=at_risk_times)
         curves["all"] = km
-        out.update(km_summary(km))
+        out.update(km_summary(km, median_ci))
         return out, curves
     levels = plan.get("groups") or sorted(used[group].dropna().astype(str).unique())
     used = used[used[group].astype("string").isin([str(x) for x in levels]).fillna(False).astype(bool)]
@@ -101,7 +121,7 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
         km = sv.kaplan_meier(part[plan["duration"]].astype(float), part[plan["event"]].astype(bool),
                              level=level, label=str(lev), at_risk_times=at_risk_times)
         curves[str(lev)] = km
-        out[group_key(lev)] = {"group_label": str(lev), **km_summary(km)}
+        out[group_key(lev)] = {"group_label": str(lev), **km_summary(km, median_ci)}
     if len(levels) >= 2:
         lr = sv.logrank(used[plan["duration"]].astype(float), used[plan["event"]].astype(bool),
                         used[group].astype(str))
@@ -110,13 +130,14 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
     return out, curves
 
 
-def survival_results(frame: pd.DataFrame, plans: list[dict], analysis: dict
+def survival_results(frame: pd.DataFrame, plans: list[dict], analysis: dict, median_ci: str = "loglog"
                      ) -> tuple[dict[str, Any], dict[str, dict[str, sv.KMResult]]]:
     """Every survival plan's numbers and its curves, both keyed by plan name."""
     numbers, curves = {}, {}
     for plan in plans:
         numbers[plan["name"]], curves[plan["name"]] = run_survival_plan(
-            frame, plan, level=analysis["confidence_level"], at_risk_times=list(analysis["at_risk_times_months"]))
+            frame, plan, level=analysis["confidence_level"], at_risk_times=list(analysis["at_risk_times_months"]),
+            median_ci=median_ci)
     return numbers, curves
 
 
@@ -137,8 +158,10 @@ def curve_record(km: sv.KMResult) -> dict[str, Any]:
     }
 
 
-def curves_document(numbers: dict[str, Any], curves: dict[str, dict[str, sv.KMResult]]) -> dict[str, Any]:
-    """Every plan's curves (in the plan's group order) and its log-rank p, for the Kaplan-Meier figures."""
-    return {name: {"logrank_p": numbers[name].get("logrank_p"),
+def curves_document(numbers: dict[str, Any], curves: dict[str, dict[str, sv.KMResult]],
+                    median_ci: str = "loglog") -> dict[str, Any]:
+    """Every plan's curves (in the plan's group order) and its log-rank p, for the Kaplan-Meier figures;
+    `median_ci` names the interval of the median the legends print (the study's, as in text and tables)."""
+    return {name: {"logrank_p": numbers[name].get("logrank_p"), "median_ci": median_ci,
                    "curves": [{"key": key, **curve_record(km)} for key, km in by_key.items()]}
             for name, by_key in curves.items()}

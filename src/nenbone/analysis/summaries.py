@@ -92,13 +92,14 @@ def summarise(frame: pd.DataFrame, blocks: list[dict[str, Any]]) -> dict[str, An
 
 
 def study_numbers(frame: pd.DataFrame, plan: dict, number_blocks: list[dict], analysis: dict,
-                  survival_frame: pd.DataFrame | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+                  survival_frame: pd.DataFrame | None = None, median_ci: str = "loglog"
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A study's numbers (summary blocks and every survival plan) and its Kaplan-Meier curves by plan."""
     from nenbone.analysis.plans import survival_results
 
     numbers = summarise(frame, number_blocks)
     surv_numbers, curves = survival_results(frame if survival_frame is None else survival_frame,
-                                            plan.get("survival", []), analysis)
+                                            plan.get("survival", []), analysis, median_ci)
     numbers.update(surv_numbers)
     return numbers, curves
 

@@ -68,7 +68,7 @@ def km_input(plan_curves: Mapping[str, Any], display: Mapping[str, str] | None =
     if not records:
         raise FigureInputError("Kaplan-Meier figure: the plan has no curves")
     curves = [KMCurve.from_record(r, display.get(str(r["key"]))) for r in records]
-    rows = tuple("" if r["key"] == "all" else str(r["key"]) for r in records)
+    rows = tuple("" if r["key"] == "all" else display.get(str(r["key"]), str(r["key"])) for r in records)  # legend names
     return KMInput(curves, plan_curves.get("logrank_p"), rows)
 
 
@@ -93,9 +93,10 @@ def median_text(result: KMCurve, median_ci: str, unit: str) -> str:
         lo, hi = result.median_ci_loglog
     else:
         raise FigureInputError(f"median_ci must be 'spss' or 'loglog', got {median_ci!r}")
-    ci = f"{round(result.level * 100):d}% CI {interval_text(lo, hi, missing='NR', minus=MINUS)}"
+    name = {"spss": "SPSS", "loglog": "log-log"}[median_ci]
+    ci = f"{round(result.level * 100):d}% CI {interval_text(lo, hi, missing='NR', minus=MINUS)}, {name}"
     if lo is None and hi is None and median_ci == "spss":
-        ci = f"{round(result.level * 100):d}% CI not estimable"
+        ci = f"{round(result.level * 100):d}% CI not estimable, {name}"
     return f"median {format_number(result.median)} {unit} ({ci})"
 
 

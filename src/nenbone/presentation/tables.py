@@ -96,8 +96,12 @@ def write_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path) 
     write_text_atomic(to_markdown(table), md_path)
 
 
-def survival_table(results: list[dict[str, Any]]) -> pd.DataFrame:
-    """One line per Kaplan-Meier curve: n, events, median with both CIs, and the log-rank p."""
+MEDIAN_CI_LABELS = {"spss": "SPSS", "loglog": "log-log"}  # the interval conventions by short name
+
+
+def survival_table(results: list[dict[str, Any]], median_ci: str = "loglog", level: float = 0.95) -> pd.DataFrame:
+    """One line per Kaplan-Meier curve: n, events, median with the study's interval (`median_ci`), log-rank p."""
+    ci_header = f"{round(100 * level)}% CI ({MEDIAN_CI_LABELS[median_ci]})"
     rows = []
     for res in results:
         curves = [(k, v) for k, v in res.items() if isinstance(v, dict) and "median" in v]
@@ -111,8 +115,7 @@ def survival_table(results: list[dict[str, Any]]) -> pd.DataFrame:
                 "n": str(km["n"]),
                 "Events": str(km["events"]),
                 "Median, months": number_text(median, 1),
-                "95% CI (log-log)": interval_text(km["ci_loglog_lower"], km["ci_loglog_upper"]),
-                "95% CI (SPSS, ±1.96 SE)": interval_text(km["ci_spss_lower"], km["ci_spss_upper"]),
+                ci_header: interval_text(km["ci_lower"], km["ci_upper"]),
                 "Log-rank p": p_text(res.get("logrank_p")) if i == 0 else "",
             })
     table = pd.DataFrame(rows)
