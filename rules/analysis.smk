@@ -84,6 +84,7 @@ rule analyse_mayo:
         balance=rules.match.output.balance,
         matching_summary=rules.match.output.summary,
         validation_report=rules.validate.output.report,
+        codebook=study_codebook,
     output:
         numbers="results/analysis/{study}.json",
         curves="results/analysis/{study}.curves.json",
@@ -112,6 +113,7 @@ rule analyse_mayo:
         disclosure=config["disclosure"],
         matching=lambda w: study_settings(w.study)["matching"],
         sensitivity=lambda w: study_settings(w.study)["sensitivity"],
+        imputation=lambda w: study_settings(w.study)["multiple_imputation"],
         table_names=DESIGN_TABLES["mayo"],
     script:
         "../scripts/analyse_mayo.py"

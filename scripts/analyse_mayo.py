@@ -10,6 +10,7 @@ def main(smk, log):
     import pandas as pd
 
     from nenbone.analysis import effects
+    from nenbone.codebook import load_codebook
     from nenbone.analysis.plans import MEDIAN_CI_NAMES, curves_document
     from nenbone.analysis.summaries import descriptive_tables, study_numbers
     from nenbone.io.files import write_csv, write_json
@@ -27,8 +28,10 @@ def main(smk, log):
     settings = TableSettings(p.analysis["chi_square_correction"], p.disclosure["min_cell_count"])
     cohort = effects.matched_cohort(derived, matched)
     numbers, curves = study_numbers(cohort, p.plan, p.numbers, p.analysis, median_ci=p.median_ci)
+    labels = {n: d.label for n, d in load_codebook(smk.input.codebook).derived.items()}
     comparison = effects.matched_comparison(derived, cohort, summary, validation["n_rows"], p.plan, p.analysis,
-                                            p.matching, p.sensitivity, pd.read_parquet(smk.input.scores))
+                                            p.matching, p.sensitivity, pd.read_parquet(smk.input.scores),
+                                            dict(p.imputation), labels)
     descriptions = descriptive_tables(cohort, p.plan.get("tables", {}), settings.chi_square_correction)
     report = study_report(p.plan, numbers, descriptions, settings, p.median_ci, p.analysis["confidence_level"])
     report.numbers["median_ci_name"] = MEDIAN_CI_NAMES[p.median_ci]

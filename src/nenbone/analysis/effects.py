@@ -102,7 +102,10 @@ def sensitivity(derived: pd.DataFrame, matching: dict[str, Any], variants: list[
     treated = scores[spec["exposure"]] == matching["treated_group"]
     scores["iptw"] = iptw_weights(scores["ps"], treated, "ATT").to_numpy()
     est, _ = cox_estimate(scores, spec, [], "efron", level, cluster=None, weights="iptw")
-    rows.append({"analysis": "sensitivity", "label": "Inverse probability of treatment weighting (ATT), all patients",
+    n_pool = int(derived["group"].isin(groups).sum())
+    rows.append({"analysis": "sensitivity",
+                 "label": f"Inverse probability of treatment weighting (ATT), the {len(scores)} of {n_pool} patients "
+                          "with every matching covariate",
                  **est, **{k: v for k, v in km_medians(scores, spec, groups, level).items() if k.startswith("n_")},
                  "n_treated_fewer_than_ratio": None})
     return rows
@@ -168,7 +171,8 @@ def matched_proportion_tests(cohort: pd.DataFrame, flag: str, group: str, treate
 
 def matched_comparison(derived: pd.DataFrame, cohort: pd.DataFrame, summary: dict[str, Any], n_resections: int,
                        plan: dict, analysis: dict, matching: dict, variants: list[dict],
-                       scores: pd.DataFrame | None = None) -> dict[str, Any]:
+                       scores: pd.DataFrame | None = None, imputation: dict[str, Any] | None = None,
+                       labels: dict[str, str] | None = None) -> dict[str, Any]:
     """Everything a matched design estimates beyond its plan: pool and matched counts, the 2x2 tests of
     major resection, Cox models (Efron and Breslow, unadjusted and adjusted), the PH test and the
     sensitivity analyses. Returns {"numbers": ..., "major_tests": [...], "cox_rows": [...], "sensitivity_rows": [...]}."""
@@ -193,7 +197,93 @@ def matched_comparison(derived: pd.DataFrame, cohort: pd.DataFrame, summary: dic
     n["cox_adjusted"] = {k: adjusted[k] for k in ("hr", "lower", "upper", "p", "method")}
     n["cox"]["ph_p"] = ph_check(cohort, cox_spec)["p"]
     sens_rows = sensitivity(derived, matching, variants, cox_spec, level, scores)
+    n["ps_missing"] = ps_missing(derived, matching, labels)
+    if imputation is not None:
+        mi = imputed_matching(derived, matching, cox_spec, imputation, level)
+        n["mi"] = {k: mi[k] for k in ("hr", "lower", "upper", "p", "m", "n", "method")}
+        sens_rows.append({"analysis": "sensitivity", "label": f"Multiple imputation of missing covariates (m = {mi['m']}), "
+                          "propensity model, matching and Cox pooled by Rubin's rules",
+                          "hr": mi["hr"], "lower": mi["lower"], "upper": mi["upper"], "p": mi["p"], "n": mi["n"],
+                          "events": None, "method": mi["method"], "n_treated_fewer_than_ratio": None})
     n["matching"] = {k: summary[k] for k in ("ratio", "caliper_sd_logit", "sd_logit", "caliper_logit", "n_treated",
                                                "n_treated_matched", "n_controls_pool", "n_controls_matched",
                                                "n_treated_fewer_than_ratio", "max_abs_smd_before", "max_abs_smd_after")}
     return {"numbers": n, "major_tests": major_tests, "cox_rows": cox_rows, "sensitivity_rows": sens_rows}
+
+
+def ps_missing(derived: pd.DataFrame, matching: dict[str, Any], labels: dict[str, str] | None = None) -> dict[str, Any]:
+    """Who the complete-case propensity model leaves out, per group and per covariate (the Methods paragraph)."""
+    from nenbone.analysis.missing_data import complete_case_summary
+
+    treated, control = matching["treated_group"], matching["control_group"]
+    rows = derived[derived["group"].isin([treated, control])]
+    covariates = list(matching["covariates"])
+    summary = complete_case_summary(rows, covariates)
+    incomplete = rows[covariates].isna().any(axis=1)
+    labels = labels or {}
+    by_variable = [(labels.get(c, c), n) for c, n in summary["missing_by_variable"].items() if n]
+    return {"n_pool": summary["n"], "n_used": summary["n_complete"], "n_excluded": summary["n_incomplete"],
+            "n_excluded_lb": int((incomplete & (rows["group"] == treated)).sum()),
+            "n_excluded_l": int((incomplete & (rows["group"] == control)).sum()),
+            "n_l_pool": int((rows["group"] == control).sum()),
+            "n_l_used": int((~incomplete & (rows["group"] == control)).sum()),
+            "by_variable_text": "; ".join(f"{label[:1].lower() + label[1:]}, {n}" for label, n in by_variable) or "none"}
+
+
+def imputed_matching(derived: pd.DataFrame, matching: dict[str, Any], spec: dict[str, Any], imputation: dict[str, Any],
+                     level: float) -> dict[str, Any]:
+    """Sensitivity analysis for the complete-case propensity model: impute the matching covariates m times
+    by chained equations (seeded; predictors: the group, the event indicator and the Nelson-Aalen
+    cumulative hazard, White and Royston 2009), fit the propensity model, match and fit the unadjusted Cox
+    model (robust SE clustered on the matched set) in each completed data set, and pool the log hazard
+    ratios by Rubin's rules."""
+    import numpy as np
+
+    from nenbone.analysis import missing_data as md
+
+    treated, control = matching["treated_group"], matching["control_group"]
+    rows = derived[derived["group"].isin([treated, control])].reset_index(drop=True)
+    covariates = list(matching["covariates"])
+    kinds = {}
+    for c in covariates:
+        values = rows[c].dropna()
+        if rows[c].isna().any():
+            kinds[c] = ("binary" if set(pd.unique(values)) <= {0, 1} else
+                        "continuous" if pd.api.types.is_numeric_dtype(values) else "categorical")
+    event = rows[spec["event"]].astype(float)
+    aux = pd.DataFrame({"mi_treated": (rows["group"] == treated).astype(float), "mi_event": event,
+                        "mi_cumhaz": md.nelson_aalen_at_own_time(rows[spec["duration"]].astype(float), event)})
+    complete = [c for c in covariates if c not in kinds]
+    for c in complete:
+        if pd.api.types.is_numeric_dtype(rows[c]) or pd.api.types.is_bool_dtype(rows[c]):
+            aux[f"mi_{c}"] = rows[c].astype(float)
+        else:
+            for lev in sorted(rows[c].astype(str).unique())[1:]:
+                aux[f"mi_{c}_{lev}"] = (rows[c].astype(str) == lev).astype(float)
+    frame = pd.concat([rows, aux], axis=1)
+    m = int(imputation["m"])
+    if kinds:
+        completed = md.impute_chained(frame, kinds, m=m, seed=int(imputation["seed"]),
+                                      iterations=int(imputation["iterations"]), predictors=list(aux.columns))
+    else:
+        completed = [frame] * m
+    log_hr, se = [], []
+    for data in completed:
+        data = data[rows.columns].copy()
+        for c in kinds:
+            data[c] = data[c].astype(rows[c].dtype)
+        result = match(data, matching)
+        cohort = matched_cohort(data, result.matched)
+        est, fit = cox_estimate(cohort, spec, [], "efron", level, cluster=spec.get("cluster"))
+        log_hr.append(float(np.log(est["hr"])))
+        se.append(float((np.log(est["upper"]) - np.log(est["lower"])) / (2 * _z(level))))
+    pooled = md.pool_log_ratio(log_hr, se, level=level)
+    return {"hr": pooled["ratio"], "lower": pooled["ratio_lower"], "upper": pooled["ratio_upper"], "p": pooled.get("p"),
+            "m": m, "n": int(len(rows)), "imputed_variables": list(kinds),
+            "method": f"{md.METHOD_MICE}; m = {m}; {md.METHOD_RUBIN}"}
+
+
+def _z(level: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + level / 2))

@@ -34,7 +34,7 @@ def major_table(tests: list[dict[str, Any]], matched: dict[str, Any] | None = No
 def effects_table(rows: list[dict[str, Any]], with_medians: bool) -> pd.DataFrame:
     out = []
     for r in rows:
-        line = {"Analysis": r["label"], "n": str(r["n"]), "Events": str(r["events"]),
+        line = {"Analysis": r["label"], "n": str(r["n"]), "Events": "" if r.get("events") is None else str(r["events"]),
                 "HR (95% CI)": hr_text(r["hr"], r["lower"], r["upper"]),
                 "p": p_text(r["p"])}
         if with_medians:

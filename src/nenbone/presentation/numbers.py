@@ -21,7 +21,7 @@ from typing import Any
 from nenbone.formatting import NOT_REACHED, p_text, quantile_text, round_half_up
 
 COUNT_KEYS = frozenset({"n", "events", "count_min", "count_max", "df"})
-TWO_DP_KEYS = frozenset({"hr", "chi2", "z", "smd", "coef"})
+TWO_DP_KEYS = frozenset({"hr", "chi2", "z", "smd", "coef", "caliper_logit", "sd_logit"})
 
 
 def _is_count(key: str) -> bool:
