@@ -34,7 +34,6 @@ rule figure_km:
         design=lambda w: design_of(w.study),
         plan=km_plan,
         level=config["analysis"]["confidence_level"],
-        at_risk_times=config["analysis"]["at_risk_times_months"],
         min_cell_count=config["disclosure"]["min_cell_count"],
         style=config["figures"],
     script:

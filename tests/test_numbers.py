@@ -45,9 +45,9 @@ def test_small_counts_are_suppressed_with_their_percentages():
 
 
 def test_interval_carries_its_estimate_decimals_and_counts_are_whole():
-    doc = build_numbers({"s": {"cox": {"hr": 1.7849, "lower": 1.1649, "upper": 2.7349, "p": 0.0092},
+    doc = build_numbers({"s": {"cox": {"hr": 1.7849, "lower": 1.1649, "upper": 2.7349, "p": 0.0092, "lower_model": 1.0512},
                                "count": {"median": 2.0, "min": 1.0, "max": 10.0, "q1": 1.5, "integer_valued": True},
                                "age": {"median": 58.0, "integer_valued": False}}})
-    assert doc["s"]["cox"] == {"hr": "1.78", "lower": "1.16", "upper": "2.73", "p": "0.0092"}
+    assert doc["s"]["cox"] == {"hr": "1.78", "lower": "1.16", "upper": "2.73", "p": "0.0092", "lower_model": "1.05"}
     assert (doc["s"]["count"]["median"], doc["s"]["count"]["min"], doc["s"]["count"]["max"]) == ("2", "1", "10")
     assert doc["s"]["count"]["q1"] == "1.5" and doc["s"]["age"]["median"] == "58.0"

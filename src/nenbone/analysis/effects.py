@@ -29,9 +29,19 @@ def _as_event_frame(frame: pd.DataFrame, duration: str, event: str) -> pd.DataFr
 
 
 def exposure_term(cox_result: sv.CoxResult, exposure: str) -> dict[str, Any]:
+    """The exposure's HR with the interval and p the model reports (robust when it is) and, beside them,
+    the interval and p from the model-based SE (`lower_model`, `upper_model`, `p_model`)."""
+    import math
+
+    from scipy.stats import norm
+
     row = cox_result.terms[cox_result.terms["covariate"] == exposure].iloc[0]
+    coef, se_model = float(row["coef"]), float(row["se_model"])
+    z = (math.log(float(row["hr_upper"])) - math.log(float(row["hr_lower"]))) / (2 * float(row["se"]))  # the model's level
     return {"hr": float(row["hr"]), "lower": float(row["hr_lower"]), "upper": float(row["hr_upper"]),
-            "p": float(row["p"]), "n": cox_result.n, "events": cox_result.events}
+            "p": float(row["p"]), "n": cox_result.n, "events": cox_result.events,
+            "lower_model": math.exp(coef - z * se_model), "upper_model": math.exp(coef + z * se_model),
+            "p_model": float(2 * norm.sf(abs(coef / se_model)))}
 
 
 def cox_estimate(frame: pd.DataFrame, spec: dict[str, Any], covariates: list[str], ties: str,
@@ -196,6 +206,9 @@ def matched_comparison(derived: pd.DataFrame, cohort: pd.DataFrame, summary: dic
     n["cox"] = {k: main[k] for k in ("hr", "lower", "upper", "p", "n", "events", "method")}
     n["cox_adjusted"] = {k: adjusted[k] for k in ("hr", "lower", "upper", "p", "method")}
     n["cox"]["ph_p"] = ph_check(cohort, cox_spec)["p"]
+    n["cox"].update({k: main[k] for k in ("lower_model", "upper_model", "p_model")})
+    n["cox_adjusted"].update({k: adjusted[k] for k in ("lower_model", "upper_model", "p_model")})
+    n["logrank_stratified"] = stratified_logrank_by_set(cohort, cox_spec)
     sens_rows = sensitivity(derived, matching, variants, cox_spec, level, scores)
     n["ps_missing"] = ps_missing(derived, matching, labels)
     if imputation is not None:
@@ -287,3 +300,12 @@ def _z(level: float) -> float:
     from scipy.stats import norm
 
     return float(norm.ppf(0.5 + level / 2))
+
+
+def stratified_logrank_by_set(cohort: pd.DataFrame, spec: dict[str, Any], set_col: str = "match_id") -> dict[str, Any]:
+    """The log-rank test of the exposure stratified by matched set (R survdiff(... + strata(set)))."""
+    from nenbone.analysis.matched_tests import stratified_logrank
+
+    res = stratified_logrank(cohort[spec["duration"]].astype(float), cohort[spec["event"]].astype(bool),
+                             cohort[spec["exposure"]].astype(str), cohort[set_col])
+    return {"chi2": res["chi2"], "p": res["p"], "n_strata": res["n_strata"], "method": res["method"]}

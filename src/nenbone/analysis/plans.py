@@ -95,8 +95,18 @@ def group_key(level: Any) -> str:
     return str(level).strip().lower().replace(" ", "_").replace("-", "_")
 
 
+def at_risk_grid(durations: pd.Series, every: float) -> list[float]:
+    """0, every, 2 every, ... up to the first multiple at or beyond the last follow-up (the axis covers it)."""
+    import math
+
+    last = float(durations.max()) if len(durations) else 0.0
+    steps = max(1, math.ceil(last / every - 1e-9))
+    return [float(i * every) for i in range(steps + 1)]
+
+
 def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
-                      at_risk_times: list[float], median_ci: str = "loglog") -> tuple[dict[str, Any], dict[str, sv.KMResult]]:
+                      at_risk_times: list[float] | None = None, median_ci: str = "loglog",
+                      at_risk_every: float | None = None) -> tuple[dict[str, Any], dict[str, sv.KMResult]]:
     """KM per group (or overall) and the log-rank test between groups, as plain numbers."""
     source = f"survival plan '{plan['name']}'"
     for col in (plan["duration"], plan["event"], plan.get("group")):
@@ -105,6 +115,9 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
     rows = select_rows(frame, plan.get("where"), source)
     complete = rows[plan["duration"]].notna() & rows[plan["event"]].notna()
     used = rows[complete]
+    if at_risk_every is not None:
+        at_risk_times = at_risk_grid(used[plan["duration"]].astype(float), at_risk_every)
+    at_risk_times = list(at_risk_times or [])
     out: dict[str, Any] = {"label": plan["label"], "n_excluded_missing": int((~complete).sum())}
     curves: dict[str, sv.KMResult] = {}
     group = plan.get("group")
@@ -136,7 +149,7 @@ def survival_results(frame: pd.DataFrame, plans: list[dict], analysis: dict, med
     numbers, curves = {}, {}
     for plan in plans:
         numbers[plan["name"]], curves[plan["name"]] = run_survival_plan(
-            frame, plan, level=analysis["confidence_level"], at_risk_times=list(analysis["at_risk_times_months"]),
+            frame, plan, level=analysis["confidence_level"], at_risk_every=float(analysis["at_risk_every_months"]),
             median_ci=median_ci)
     return numbers, curves
 

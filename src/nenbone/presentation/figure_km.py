@@ -170,12 +170,24 @@ def plot_km(
         ax.set_ylabel(ylabel)
         ax.set_xlabel(xlabel)
         ax.xaxis.set_tick_params(labelbottom=True)
-        ax.set_xticks(shown_times, [format_number(t, 0) for t in shown_times])
+        labelled = labelled_times(shown_times)
+        ax.set_xticks(labelled, [format_number(t, 0) for t in labelled])
+        ax.set_xticks(shown_times, minor=True)  # a tick at every at-risk time; labels and counts at every k-th
         ax.grid(axis="y", color=style.light_grey, linewidth=0.4)
         ax.set_axisbelow(True)
-        _draw_at_risk(tab, curves, km.row_labels or tuple(c.label for c in curves), shown_times, style,
+        _draw_at_risk(tab, curves, km.row_labels or tuple(c.label for c in curves), labelled, style,
                       min_cell_count)
     return _finish(fig)
+
+
+MAX_TIME_LABELS = 11  # more at-risk times than this: label (and count at) every k-th tick so the labels do not collide
+
+
+def labelled_times(times: Sequence[float], max_labels: int = MAX_TIME_LABELS) -> list[float]:
+    """Every k-th at-risk time (k the smallest keeping at most `max_labels`), starting at the first."""
+    times = [float(t) for t in times]
+    k = max(1, -(-len(times) // max_labels))
+    return times[::k]
 
 
 def _draw_at_risk(

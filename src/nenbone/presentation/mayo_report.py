@@ -37,6 +37,9 @@ def effects_table(rows: list[dict[str, Any]], with_medians: bool) -> pd.DataFram
         line = {"Analysis": r["label"], "n": str(r["n"]), "Events": "" if r.get("events") is None else str(r["events"]),
                 "HR (95% CI)": hr_text(r["hr"], r["lower"], r["upper"]),
                 "p": p_text(r["p"])}
+        if not with_medians and r.get("p_model") is not None:  # Cox table: the model-based SE beside the robust one
+            line = {**line, "HR (95% CI), model-based SE": hr_text(r["hr"], r["lower_model"], r["upper_model"]),
+                    "p, model-based SE": p_text(r["p_model"])}
         if with_medians:
             med = lambda k: "" if r.get(k, "") in ("", None) else number_text(r[k], 1)  # noqa: E731
             line = {"Analysis": r["label"], "LB, n": str(r.get("n_lb", "")), "L, n": str(r.get("n_l", "")),

@@ -100,7 +100,7 @@ QUANTILE_KEYS = frozenset({"median", "q1", "q3", "min", "max"})
 def _sibling_rule(tree: dict[str, Any], key: str) -> Any:
     """A value whose decimals follow its estimate's: the limits of a hazard ratio carry its two decimals;
     the quantiles of an integer-valued variable (`integer_valued` beside them) print '2', not '2.0'."""
-    if key in ("lower", "upper") and "hr" in tree or key in ("or", "or_lower", "or_upper") and "or" in tree:
+    if key in ("lower", "upper", "lower_model", "upper_model") and "hr" in tree or key in ("or", "or_lower", "or_upper") and "or" in tree:
         return lambda v: str(round_half_up(v, 2))
     if key in QUANTILE_KEYS and tree.get("integer_valued") is True:
         return lambda v: quantile_text(v, True)

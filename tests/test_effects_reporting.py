@@ -1,0 +1,51 @@
+"""Matched-design reporting: model-based SEs beside robust ones, the log-rank stratified by set, the
+at-risk grid of the Kaplan-Meier figures."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nenbone.analysis.effects import cox_estimate, stratified_logrank_by_set
+from nenbone.analysis.matched_tests import stratified_logrank
+from nenbone.analysis.plans import at_risk_grid
+from nenbone.presentation.figure_km import labelled_times
+
+SPEC = {"duration": "t", "event": "d", "exposure": "group", "reference": "L", "cluster": "match_id"}
+
+
+def matched_frame(seed=4, n_sets=30, ratio=3):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(n_sets):
+        frailty = rng.gamma(2.0, 0.5)
+        for j in range(ratio + 1):
+            treated = j == 0
+            rate = frailty * (1.8 if treated else 1.0) / 50
+            t = rng.exponential(1 / rate)
+            rows.append({"match_id": s, "group": "LB" if treated else "L", "t": min(t, 120.0), "d": t < 120.0})
+    return pd.DataFrame(rows)
+
+
+def test_model_based_interval_is_the_unclustered_models():
+    frame = matched_frame()
+    clustered, _ = cox_estimate(frame, SPEC, [], "efron", 0.95, cluster="match_id")
+    plain, _ = cox_estimate(frame, {**SPEC, "cluster": None}, [], "efron", 0.95, cluster=None)
+    assert "clustered" in clustered["method"] and "model-based" in plain["method"]
+    assert clustered["hr"] == pytest.approx(plain["hr"], rel=1e-12)
+    assert (clustered["lower_model"], clustered["upper_model"], clustered["p_model"]) == (
+        pytest.approx(plain["lower"], rel=1e-9), pytest.approx(plain["upper"], rel=1e-9), pytest.approx(plain["p"], rel=1e-9))
+    assert clustered["lower"] != pytest.approx(plain["lower"], rel=1e-6)  # the robust interval is another one
+
+
+def test_stratified_logrank_by_set_is_the_matched_tests_one():
+    frame = matched_frame(seed=9)
+    out = stratified_logrank_by_set(frame, SPEC)
+    ref = stratified_logrank(frame["t"], frame["d"], frame["group"], frame["match_id"])
+    assert out["p"] == ref["p"] and out["n_strata"] == 30 and 0 < out["p"] < 1
+
+
+def test_at_risk_grid_covers_follow_up_and_labels_thin_out():
+    assert at_risk_grid(pd.Series([5.0, 130.2]), 12) == [float(x) for x in range(0, 133, 12)]
+    assert at_risk_grid(pd.Series([3.0, 120.0]), 12) == [float(x) for x in range(0, 121, 12)]  # a multiple ends it
+    assert labelled_times([float(x) for x in range(0, 217, 12)]) == [float(x) for x in range(0, 217, 24)]
+    assert labelled_times([0.0, 12.0, 24.0]) == [0.0, 12.0, 24.0]
