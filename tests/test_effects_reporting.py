@@ -49,3 +49,39 @@ def test_at_risk_grid_covers_follow_up_and_labels_thin_out():
     assert at_risk_grid(pd.Series([3.0, 120.0]), 12) == [float(x) for x in range(0, 121, 12)]  # a multiple ends it
     assert labelled_times([float(x) for x in range(0, 217, 12)]) == [float(x) for x in range(0, 217, 24)]
     assert labelled_times([0.0, 12.0, 24.0]) == [0.0, 12.0, 24.0]
+
+
+def test_strobe_summary_by_hand():
+    """times 1..5, deaths at 1 and 3. Reverse KM (censorings as events, at 2, 4, 5): S = 3/4 at 2,
+    3/8 at 4 -> median follow-up 4. KM: S(1) = 4/5, S(3) = 4/5 x 2/3 = 0.5333; at risk at t = 3: 3."""
+    from nenbone.analysis.plans import strobe_summary
+
+    out = strobe_summary(pd.Series([1.0, 2.0, 3.0, 4.0, 5.0]), pd.Series([1, 0, 1, 0, 0]), [1.0, 3.0], 0.95)
+    assert out["followup"]["months"] == 4.0
+    assert out["survival_at"]["m1"]["pct"] == pytest.approx(80.0)
+    assert out["survival_at"]["m3"]["pct"] == pytest.approx(100 * 8 / 15) and out["survival_at"]["m3"]["n_at_risk"] == 3
+    assert out["survival_at"]["m3"]["lower_pct"] < 100 * 8 / 15 < out["survival_at"]["m3"]["upper_pct"]
+
+
+def test_proportion_intervals_wilson_and_newcombe_by_formula():
+    """Wilson: (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n); Newcombe method 10 from them."""
+    import math
+
+    from nenbone.analysis.effects import proportion_intervals
+
+    cohort = pd.DataFrame({"group": ["LB"] * 25 + ["L"] * 100,
+                           "major": [True] * 15 + [False] * 10 + [True] * 55 + [False] * 45})
+    out = proportion_intervals(cohort, "major", "group", ("LB", "L"), 0.95)
+    z = 1.959963984540054
+
+    def wilson(x, n):
+        p = x / n
+        c, h = p + z * z / (2 * n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        return (c - h) / (1 + z * z / n), (c + h) / (1 + z * z / n)
+    (l1, u1), (l2, u2) = wilson(15, 25), wilson(55, 100)
+    assert (out["lb"]["lower_pct"], out["lb"]["upper_pct"]) == (pytest.approx(100 * l1), pytest.approx(100 * u1))
+    assert (out["l"]["lower_pct"], out["l"]["upper_pct"]) == (pytest.approx(100 * l2), pytest.approx(100 * u2))
+    d = 0.60 - 0.55
+    assert out["difference"]["points"] == pytest.approx(5.0)
+    assert out["difference"]["lower_points"] == pytest.approx(100 * (d - math.sqrt((0.6 - l1) ** 2 + (u2 - 0.55) ** 2)))
+    assert out["difference"]["upper_points"] == pytest.approx(100 * (d + math.sqrt((u1 - 0.6) ** 2 + (0.55 - l2) ** 2)))

@@ -196,6 +196,8 @@ def matched_comparison(derived: pd.DataFrame, cohort: pd.DataFrame, summary: dic
     n["matched"] = {"n_lb": int(matched_counts.get(treated, 0)), "n_l": int(matched_counts.get(control, 0))}
     major_tests = proportion_tests(cohort, "major_resection", "group", (treated, control))
     n["major"] = {t["key"]: t["p"] for t in major_tests}
+    n["major_ci"] = proportion_intervals(cohort, "major_resection", "group", (treated, control),
+                                         analysis["confidence_level"])
     n["major_matched"] = matched_proportion_tests(cohort, "major_resection", "group", treated,
                                                   int(matching["ratio"]), analysis["confidence_level"])
     cox_spec = plan["cox"]
@@ -309,3 +311,24 @@ def stratified_logrank_by_set(cohort: pd.DataFrame, spec: dict[str, Any], set_co
     res = stratified_logrank(cohort[spec["duration"]].astype(float), cohort[spec["event"]].astype(bool),
                              cohort[spec["exposure"]].astype(str), cohort[set_col])
     return {"chi2": res["chi2"], "p": res["p"], "n_strata": res["n_strata"], "method": res["method"]}
+
+
+def proportion_intervals(cohort: pd.DataFrame, flag: str, group: str, groups: tuple[str, str],
+                         level: float) -> dict[str, Any]:
+    """Each group's proportion with its Wilson interval and the difference (first minus second) with
+    Newcombe's hybrid score interval, in percent (points for the difference)."""
+    from nenbone.analysis.strobe import newcombe_difference_ci, wilson_ci
+
+    counts = []
+    out: dict[str, Any] = {}
+    for g in groups:
+        values = cohort.loc[cohort[group] == g, flag].dropna().astype(bool)
+        x, n = int(values.sum()), int(len(values))
+        counts += [x, n]
+        w = wilson_ci(x, n, level)
+        out[g.lower()] = {"pct": 100 * w["proportion"], "lower_pct": 100 * w["lower"], "upper_pct": 100 * w["upper"]}
+    d = newcombe_difference_ci(*counts, level=level)
+    out["difference"] = {"points": 100 * d["difference"], "lower_points": 100 * d["lower"],
+                         "upper_points": 100 * d["upper"]}
+    out["methods"] = {"proportion": wilson_ci(1, 2, level)["method"], "difference": d["method"]}
+    return out

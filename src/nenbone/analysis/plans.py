@@ -95,6 +95,22 @@ def group_key(level: Any) -> str:
     return str(level).strip().lower().replace(" ", "_").replace("-", "_")
 
 
+def strobe_summary(durations: pd.Series, events: pd.Series, times: list[float], level: float) -> dict[str, Any]:
+    """Median follow-up by reverse Kaplan-Meier and survival (percent, log-log interval) at `times` months."""
+    from nenbone.analysis.strobe import reverse_km_followup, survival_at
+
+    t, e = durations.astype(float).to_numpy(), events.astype(float).to_numpy()
+    follow = reverse_km_followup(t, e, level)
+    at = {}
+    for row in survival_at(t, e, times, level):
+        pct = (lambda v: None if v is None else 100.0 * v)  # noqa: E731
+        at[f"m{int(row['time']) if float(row['time']).is_integer() else row['time']}"] = {
+            "pct": pct(row["survival"]), "lower_pct": pct(row["lower"]), "upper_pct": pct(row["upper"]),
+            "n_at_risk": row["n_at_risk"]}
+    return {"followup": {"months": follow["median"], "lower": follow["lower"], "upper": follow["upper"]},
+            "survival_at": at}
+
+
 def at_risk_grid(durations: pd.Series, every: float) -> list[float]:
     """0, every, 2 every, ... up to the first multiple at or beyond the last follow-up (the axis covers it)."""
     import math
@@ -106,7 +122,8 @@ def at_risk_grid(durations: pd.Series, every: float) -> list[float]:
 
 def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
                       at_risk_times: list[float] | None = None, median_ci: str = "loglog",
-                      at_risk_every: float | None = None) -> tuple[dict[str, Any], dict[str, sv.KMResult]]:
+                      at_risk_every: float | None = None, survival_times: list[float] | None = None
+                      ) -> tuple[dict[str, Any], dict[str, sv.KMResult]]:
     """KM per group (or overall) and the log-rank test between groups, as plain numbers."""
     source = f"survival plan '{plan['name']}'"
     for col in (plan["duration"], plan["event"], plan.get("group")):
@@ -126,6 +143,8 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
                              level=level, label=plan["label"], at_risk_times=at_risk_times)
         curves["all"] = km
         out.update(km_summary(km, median_ci))
+        if survival_times:
+            out.update(strobe_summary(used[plan["duration"]], used[plan["event"]], survival_times, level))
         return out, curves
     levels = plan.get("groups") or sorted(used[group].dropna().astype(str).unique())
     used = used[used[group].astype("string").isin([str(x) for x in levels]).fillna(False).astype(bool)]
@@ -135,6 +154,8 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
                              level=level, label=str(lev), at_risk_times=at_risk_times)
         curves[str(lev)] = km
         out[group_key(lev)] = {"group_label": str(lev), **km_summary(km, median_ci)}
+        if survival_times:
+            out[group_key(lev)].update(strobe_summary(part[plan["duration"]], part[plan["event"]], survival_times, level))
     if len(levels) >= 2:
         lr = sv.logrank(used[plan["duration"]].astype(float), used[plan["event"]].astype(bool),
                         used[group].astype(str))
@@ -150,7 +171,7 @@ def survival_results(frame: pd.DataFrame, plans: list[dict], analysis: dict, med
     for plan in plans:
         numbers[plan["name"]], curves[plan["name"]] = run_survival_plan(
             frame, plan, level=analysis["confidence_level"], at_risk_every=float(analysis["at_risk_every_months"]),
-            median_ci=median_ci)
+            median_ci=median_ci, survival_times=[float(t) for t in analysis["survival_at_months"]])
     return numbers, curves
 
 
