@@ -159,7 +159,7 @@ rule figure_love:
     params:
         code=code_digest("scripts/figure_love.py"),
         label=lambda w: study_label(w.study),
-        threshold=0.1,
+        threshold=config["analysis"]["smd_threshold"],
         matching=matching_settings,
         style=config["figures"],
     script:

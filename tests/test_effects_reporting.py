@@ -85,3 +85,31 @@ def test_proportion_intervals_wilson_and_newcombe_by_formula():
     assert out["difference"]["points"] == pytest.approx(5.0)
     assert out["difference"]["lower_points"] == pytest.approx(100 * (d - math.sqrt((0.6 - l1) ** 2 + (u2 - 0.55) ** 2)))
     assert out["difference"]["upper_points"] == pytest.approx(100 * (d + math.sqrt((u1 - 0.6) ** 2 + (0.55 - l2) ** 2)))
+
+
+def test_iptw_report_weights_and_effective_sample_size_by_hand():
+    """ATT weights: treated 1, controls ps / (1 - ps); Kish ESS = (sum w)^2 / sum w^2."""
+    from nenbone.analysis.effects import iptw_report
+
+    ps = [0.5, 0.4, 0.2, 0.5, 0.1, 0.25]
+    derived = pd.DataFrame({"patient_id": list("abcdef"), "group": ["LB", "LB", "L", "L", "L", "L"],
+                            "x": [1.0, 2.0, 1.5, 2.5, 0.5, 1.0]})
+    scores = pd.DataFrame({"patient_id": list("abcdef"), "ps": ps})
+    out = iptw_report(derived, scores, {"treated_group": "LB", "control_group": "L", "covariates": ["x"]})
+    w = np.array([0.25, 1.0, 1 / 9, 1 / 3])
+    assert (out["n_treated"], out["n_control"]) == (2, 4) and out["n_ess_treated"] == pytest.approx(2.0)
+    assert out["n_ess_control"] == pytest.approx(w.sum() ** 2 / (w ** 2).sum())
+    assert (out["weight_control"]["weight_min"], out["weight_control"]["weight_max"]) == (pytest.approx(1 / 9), 1.0)
+
+
+def test_variance_ratios_before_and_after_matching_by_hand():
+    from nenbone.analysis.effects import variance_ratio_table
+
+    derived = pd.DataFrame({"patient_id": list("abcdefgh"), "group": ["LB", "LB", "L", "L", "L", "L", "L", "L"],
+                            "x": [1.0, 3.0, 0.0, 4.0, 2.0, 2.0, 10.0, -6.0], "z": [1, 0, 1, 0, 1, 0, 1, 0]})
+    cohort = derived.iloc[:6].assign(weight=1.0)
+    out = variance_ratio_table(derived, cohort, None, {"treated_group": "LB", "control_group": "L", "covariates": ["x", "z"]})
+    x = out.set_index("covariate").loc["x"]
+    # sample variances: LB {1, 3} -> 2; all L {0, 4, 2, 2, 10, -6} -> 27.2; matched L {0, 4, 2, 2} -> 8/3
+    assert x["variance_ratio_before"] == pytest.approx(2 / 27.2) and x["variance_ratio_after"] == pytest.approx(2 / (8 / 3))
+    assert out.set_index("covariate").loc["z", "kind"] == "binary"

@@ -112,6 +112,17 @@ def test_every_median_has_one_interval_in_text_tables_and_legends(workflow_run, 
                 assert other not in supplement and other not in legends, (study, key, other)
 
 
+def test_pdf_embeds_no_raster_image_under_300_ppi(workflow_run):
+    """Figures enter the PDF as the vector PDFs the figure rules write; any raster left must be print quality."""
+    if shutil.which("pdfimages") is None:
+        pytest.skip("pdfimages (Debian poppler-utils) is not installed: bash tests/install_browser.sh --poppler")
+    pdf = workflow_run / "results" / "supplement" / "supplement.pdf"
+    lines = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert lines[0].split()[12:14] == ["x-ppi", "y-ppi"], lines[0]
+    low = [line for line in lines[2:] if min(int(line.split()[12]), int(line.split()[13])) < 300]
+    assert not low, "\n".join(low)
+
+
 def _patient_identifiers(root: Path) -> set[str]:
     """Every patient ID and every date in the raw inputs, in the forms a document could print them."""
     import pyreadstat

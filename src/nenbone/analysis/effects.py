@@ -213,6 +213,10 @@ def matched_comparison(derived: pd.DataFrame, cohort: pd.DataFrame, summary: dic
     n["logrank_stratified"] = stratified_logrank_by_set(cohort, cox_spec)
     sens_rows = sensitivity(derived, matching, variants, cox_spec, level, scores)
     n["ps_missing"] = ps_missing(derived, matching, labels)
+    n["balance"] = {"smd_threshold": analysis["smd_threshold"]}
+    ratios = variance_ratio_table(derived, cohort, scores, matching)
+    if scores is not None:
+        n["iptw"] = iptw_report(derived, scores, matching)
     if imputation is not None:
         mi = imputed_matching(derived, matching, cox_spec, imputation, level)
         n["mi"] = {k: mi[k] for k in ("hr", "lower", "upper", "p", "m", "n", "method")}
@@ -223,7 +227,8 @@ def matched_comparison(derived: pd.DataFrame, cohort: pd.DataFrame, summary: dic
     n["matching"] = {k: summary[k] for k in ("ratio", "caliper_sd_logit", "sd_logit", "caliper_logit", "n_treated",
                                                "n_treated_matched", "n_controls_pool", "n_controls_matched",
                                                "n_treated_fewer_than_ratio", "max_abs_smd_before", "max_abs_smd_after")}
-    return {"numbers": n, "major_tests": major_tests, "cox_rows": cox_rows, "sensitivity_rows": sens_rows}
+    return {"numbers": n, "major_tests": major_tests, "cox_rows": cox_rows, "sensitivity_rows": sens_rows,
+            "variance_ratios": ratios}
 
 
 def ps_missing(derived: pd.DataFrame, matching: dict[str, Any], labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -332,3 +337,37 @@ def proportion_intervals(cohort: pd.DataFrame, flag: str, group: str, groups: tu
                          "upper_points": 100 * d["upper"]}
     out["methods"] = {"proportion": wilson_ci(1, 2, level)["method"], "difference": d["method"]}
     return out
+
+
+def variance_ratio_table(derived: pd.DataFrame, cohort: pd.DataFrame, scores: pd.DataFrame | None,
+                         matching: dict[str, Any]) -> pd.DataFrame:
+    """Variance ratio (treated / control) of each continuous matching covariate before matching (the
+    patients in the propensity model) and after (the matched cohort, with the matching weights)."""
+    from nenbone.analysis.ps_reporting import variance_ratios
+
+    treated = matching["treated_group"]
+    covariates = list(matching["covariates"])
+    pool = derived[derived["group"].isin([treated, matching["control_group"]])]
+    if scores is not None:
+        pool = pool[pool["patient_id"].isin(scores["patient_id"])]
+    before = variance_ratios(pool, covariates, (pool["group"] == treated).to_numpy())
+    after = variance_ratios(cohort, covariates, (cohort["group"] == treated).to_numpy(), weights=cohort["weight"].to_numpy())
+    return pd.DataFrame({"covariate": before["variable"], "kind": before["kind"],
+                         "variance_ratio_before": before["variance_ratio"], "variance_ratio_after": after["variance_ratio"]})
+
+
+def iptw_report(derived: pd.DataFrame, scores: pd.DataFrame, matching: dict[str, Any]) -> dict[str, Any]:
+    """Balance, weights and effective sample sizes of the ATT weights (the IPTW sensitivity analysis)."""
+    from nenbone.analysis.ps_reporting import iptw_balance
+
+    treated_group = matching["treated_group"]
+    frame = scores[["patient_id", "ps"]].merge(derived, on="patient_id", how="left", validate="one_to_one")
+    treated = (frame["group"] == treated_group).to_numpy()
+    weights = iptw_weights(frame["ps"], pd.Series(treated), "ATT").to_numpy()
+    res = iptw_balance(frame, list(matching["covariates"]), treated, weights)
+    control = res["weights"].iloc[1]
+    return {"n_treated": res["n_treated"], "n_control": res["n_control"], "n_ess_treated": res["ess_treated"],
+            "n_ess_control": res["ess_control"], "max_abs_smd_after": res["max_abs_smd_after"],
+            "weight_control": {"weight_median": float(control["median"]), "weight_min": float(control["min"]),
+                               "weight_max": float(control["max"])},
+            "method": res["method"]}

@@ -49,10 +49,18 @@ def effects_table(rows: list[dict[str, Any]], with_medians: bool) -> pd.DataFram
     return pd.DataFrame(out)
 
 
-def balance_display(balance: pd.DataFrame) -> pd.DataFrame:
+def balance_display(balance: pd.DataFrame, ratios: pd.DataFrame | None = None) -> pd.DataFrame:
+    """SMDs before and after matching and, for continuous covariates, the variance ratios (blank otherwise)."""
     fmt = lambda x: number_text(float(x), 2, missing="NaN")  # noqa: E731
-    return pd.DataFrame({"Covariate": balance["label"], "SMD before matching": balance["smd_before"].map(fmt),
-                         "SMD after matching": balance["smd_after"].map(fmt)})
+    out = pd.DataFrame({"Covariate": balance["label"], "SMD before matching": balance["smd_before"].map(fmt),
+                        "SMD after matching": balance["smd_after"].map(fmt)})
+    if ratios is not None:
+        by = ratios.set_index("covariate")
+        vr = lambda col: [number_text(float(by.loc[c, col]), 2) if c in by.index and by.loc[c, "kind"] == "continuous"  # noqa: E731
+                          else "" for c in balance["covariate"]]
+        out["Variance ratio before"] = vr("variance_ratio_before")
+        out["Variance ratio after"] = vr("variance_ratio_after")
+    return out
 
 
 def matched_tables(comparison: dict[str, Any], balance: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -60,4 +68,4 @@ def matched_tables(comparison: dict[str, Any], balance: pd.DataFrame) -> dict[st
     return {"major_resection": major_table(comparison["major_tests"], comparison["numbers"].get("major_matched")),
             "cox": effects_table(comparison["cox_rows"], with_medians=False),
             "sensitivity": effects_table(comparison["sensitivity_rows"], with_medians=True),
-            "balance": balance_display(balance)}
+            "balance": balance_display(balance, comparison.get("variance_ratios"))}

@@ -102,6 +102,8 @@ def _sibling_rule(tree: dict[str, Any], key: str) -> Any:
     the quantiles of an integer-valued variable (`integer_valued` beside them) print '2', not '2.0'."""
     if key in ("lower", "upper", "lower_model", "upper_model") and "hr" in tree or key in ("or", "or_lower", "or_upper") and "or" in tree:
         return lambda v: str(round_half_up(v, 2))
+    if key.startswith("weight_"):  # weights (IPTW): three decimals
+        return lambda v: str(round_half_up(v, 3))
     if key in QUANTILE_KEYS and tree.get("integer_valued") is True:
         return lambda v: quantile_text(v, True)
     return None
