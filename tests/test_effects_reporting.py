@@ -113,3 +113,18 @@ def test_variance_ratios_before_and_after_matching_by_hand():
     # sample variances: LB {1, 3} -> 2; all L {0, 4, 2, 2, 10, -6} -> 27.2; matched L {0, 4, 2, 2} -> 8/3
     assert x["variance_ratio_before"] == pytest.approx(2 / 27.2) and x["variance_ratio_after"] == pytest.approx(2 / (8 / 3))
     assert out.set_index("covariate").loc["z", "kind"] == "binary"
+
+
+def test_every_cox_model_has_its_ph_test():
+    """cox_models gives each model the global cox.zph test of its own terms (ties as the model)."""
+    from nenbone.analysis import survival as sv
+    from nenbone.analysis.effects import cox_models
+
+    frame = matched_frame(seed=12).assign(x=lambda f: np.random.default_rng(1).normal(size=len(f)))
+    rows = {r["analysis"]: r for r in cox_models(frame, SPEC, ["x"], 0.95)}
+    assert set(rows) == {"cox_unadjusted_efron", "cox_adjusted_efron", "cox_unadjusted_breslow", "cox_adjusted_breslow"}
+    data = frame.assign(d=frame["d"].astype(float))
+    for ties in ("efron", "breslow"):
+        ref = sv.ph_test(data, "t", "d", ["group", "x"], categorical=["group"], reference={"group": "L"}, ties=ties)
+        assert rows[f"cox_adjusted_{ties}"]["ph_p"] == pytest.approx(ref.global_p, rel=1e-12)
+    assert rows["cox_unadjusted_efron"]["ph_p"] != rows["cox_adjusted_efron"]["ph_p"]

@@ -65,15 +65,20 @@ def cox_models(cohort: pd.DataFrame, spec: dict[str, Any], covariates: list[str]
         for name, covs in (("unadjusted", []), ("adjusted", covariates)):
             est, _ = cox_estimate(cohort, spec, covs, ties, level, cluster=spec.get("cluster"))
             label = f"Matched 1:k, {'adjusted for matching covariates' if covs else 'unadjusted'} ({ties.capitalize()})"
-            rows.append({"analysis": f"cox_{name}_{ties}", "label": label, **est})
+            rows.append({"analysis": f"cox_{name}_{ties}", "label": label, **est,
+                         "ph_p": ph_check(cohort, spec, covs, ties)["p"]})
     return rows
 
 
-def ph_check(cohort: pd.DataFrame, spec: dict[str, Any]) -> dict[str, Any]:
-    """Scaled Schoenfeld residual test for the exposure (the unadjusted model)."""
-    data = _as_event_frame(cohort, spec["duration"], spec["event"])
-    res = sv.ph_test(data, spec["duration"], spec["event"], [spec["exposure"]],
-                     categorical=[spec["exposure"]], reference={spec["exposure"]: spec["reference"]})
+def ph_check(cohort: pd.DataFrame, spec: dict[str, Any], covariates: list[str] | None = None,
+             ties: str = "efron") -> dict[str, Any]:
+    """Grambsch-Therneau test of proportional hazards (scaled Schoenfeld residuals, as cox.zph), global
+    over the exposure and `covariates` (default: the unadjusted model); complete cases as cox_estimate."""
+    covariates = list(covariates or [])
+    cols = [spec["duration"], spec["event"], spec["exposure"], *covariates]
+    data = _as_event_frame(cohort[cols].dropna(), spec["duration"], spec["event"])
+    res = sv.ph_test(data, spec["duration"], spec["event"], [spec["exposure"], *covariates],
+                     categorical=[spec["exposure"]], reference={spec["exposure"]: spec["reference"]}, ties=ties)
     return {"p": float(res.global_p), "statistic": float(res.global_statistic), "method": res.method}
 
 

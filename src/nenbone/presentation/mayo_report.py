@@ -40,6 +40,8 @@ def effects_table(rows: list[dict[str, Any]], with_medians: bool) -> pd.DataFram
         if not with_medians and r.get("p_model") is not None:  # Cox table: the model-based SE beside the robust one
             line = {**line, "HR (95% CI), model-based SE": hr_text(r["hr"], r["lower_model"], r["upper_model"]),
                     "p, model-based SE": p_text(r["p_model"])}
+            if r.get("ph_p") is not None:
+                line["PH test p (global)"] = p_text(r["ph_p"])
         if with_medians:
             med = lambda k: "" if r.get(k, "") in ("", None) else number_text(r[k], 1)  # noqa: E731
             line = {"Analysis": r["label"], "LB, n": str(r.get("n_lb", "")), "L, n": str(r.get("n_l", "")),
