@@ -372,8 +372,12 @@ def test_flow_diagram_of_a_matched_design_shows_who_was_matched():
                        _match(5, 5, 5, 20, 19, 10), {"LB": "Bone"})
     text = {b.key: b.text for b in d.boxes}
     assert text["group0"] == "Bone\nn = 5" and text["group1"] == "L\nn = 20"
-    assert text["matched0"] == "Matched\nn = 5"
-    assert text["matched1"] == "Matched\nn = 10\nunmatched: 9\nmissing age_years: 1"
+    assert text["matched0"] == "Matched\nn = 5" and text["matched1"] == "Matched\nn = 10"
+    # who is not matched stands outside the Matched box, in a side box on the group's trunk
+    assert "notmatched0" not in text
+    assert " ".join(text["notmatched1"].split()) == "Excluded: n = 10 \u2022 not matched: 9 \u2022 missing age_years: 1"
+    side = next(b for b in d.boxes if b.key == "notmatched1")
+    assert side.side and side.x < 0.75 and d.trunk["notmatched1"] == 0.75
     assert d.footer == "Matched cohort: n = 15"
 
 

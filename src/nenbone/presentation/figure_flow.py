@@ -77,12 +77,13 @@ def _checked_attrition(attrition: Mapping[str, Any]) -> None:
 
 
 def _match_lines(entry: Mapping[str, Any]) -> str:
-    lines = [f"Matched\n{_count(int(entry['n_matched']))}"]
-    if entry["n_unmatched"]:
-        lines.append(f"unmatched: {entry['n_unmatched']}")
-    for miss in entry["excluded_missing"]:
-        lines.append(f"missing {miss['variable']}: {miss['n']}")
-    return "\n".join(lines)
+    return f"Matched\n{_count(int(entry['n_matched']))}"
+
+
+def _not_matched(entry: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """Who of a group is not in the matched cohort, by reason: not matched, or a covariate missing."""
+    out = [("not matched", int(entry["n_unmatched"]))] if int(entry["n_unmatched"]) else []
+    return out + [(f"missing {m['variable']}", int(m["n"])) for m in entry["excluded_missing"] if int(m["n"])]
 
 
 def flow_diagram(attrition: Mapping[str, Any], match_attrition: Mapping[str, Any] | None = None,
@@ -117,11 +118,19 @@ def flow_diagram(attrition: Mapping[str, Any], match_attrition: Mapping[str, Any
     xs = [(i + 0.5) / k for i in range(k)]
     matched = {m["group"]: m for m in (match_attrition or {}).get("groups", [])}
     group_row = row + 1.6
+    any_out = any(_not_matched(m) for m in matched.values())
+    matched_row = group_row + (2.8 if any_out else 1.4)
     for i, (g, x) in enumerate(zip(groups, xs, strict=True)):
         boxes.append(FlowBox(f"group{i}", f"{labels.get(g['label'], g['label'])}\n{_count(int(g['n']))}", x, group_row))
         arrows.append((last, f"group{i}"))
         if g["label"] in matched:
-            boxes.append(FlowBox(f"matched{i}", _match_lines(matched[g["label"]]), x, group_row + 1.4))
+            out = _not_matched(matched[g["label"]])
+            if out:  # outside the Matched box: a side box on the group's trunk (towards the middle)
+                side = x - 0.06 if x > 0.5 else x + 0.06
+                boxes.append(FlowBox(f"notmatched{i}", _exclusion_text(out, width=24), side, group_row + 1.4, side=True))
+                arrows.append((f"group{i}", f"notmatched{i}"))
+                trunk[f"notmatched{i}"] = x
+            boxes.append(FlowBox(f"matched{i}", _match_lines(matched[g["label"]]), x, matched_row))
             arrows.append((f"group{i}", f"matched{i}"))
     footer = ""
     if matched:
@@ -153,8 +162,9 @@ def plot_flow(diagram: FlowDiagram, style: FigureStyle, *, width: float | None =
         artists = {}
         for box in diagram.boxes:
             hanging = box.key in diagram.trunk
+            towards_left = hanging and box.x < diagram.trunk[box.key]
             artists[box.key] = ax.text(
-                box.x, box.row, box.text, ha="left" if hanging else "center", va="center",
+                box.x, box.row, box.text, ha=("right" if towards_left else "left") if hanging else "center", va="center",
                 multialignment="left" if hanging else "center", fontsize=style.small_font_size, linespacing=1.25,
                 color=style.grey if box.side else "black",
                 bbox=dict(boxstyle="round,pad=0.45,rounding_size=0.25",
@@ -169,6 +179,7 @@ def plot_flow(diagram: FlowDiagram, style: FigureStyle, *, width: float | None =
         top = {k: float(e[:, 1].min()) for k, e in extent.items()}
         bottom = {k: float(e[:, 1].max()) for k, e in extent.items()}
         left = {k: float(e[:, 0].min()) for k, e in extent.items()}
+        right = {k: float(e[:, 0].max()) for k, e in extent.items()}
         by_key = {b.key: b for b in diagram.boxes}
         line = dict(color=style.grey, linewidth=0.7, solid_capstyle="butt")
         arrow = dict(arrowstyle="-|>,head_length=0.35,head_width=0.18", color=style.grey, linewidth=0.7,
@@ -182,7 +193,8 @@ def plot_flow(diagram: FlowDiagram, style: FigureStyle, *, width: float | None =
             children = [c for p, c in diagram.arrows if p == parent]
             for c in children:
                 if c in diagram.trunk:
-                    ax.annotate("", xy=(left[c], by_key[c].row), xytext=(diagram.trunk[c], by_key[c].row),
+                    edge = right[c] if by_key[c].x < diagram.trunk[c] else left[c]
+                    ax.annotate("", xy=(edge, by_key[c].row), xytext=(diagram.trunk[c], by_key[c].row),
                                 arrowprops=arrow)
             below = [c for c in children if c not in diagram.trunk]
             if not below:
