@@ -31,6 +31,7 @@ rule analyse_christie:
         plan=config["plans"]["christie"],
         numbers=config["numbers"]["christie"],
         analysis=config["analysis"],
+        median_ci=lambda w: study_settings(w.study)["median_ci"],
         disclosure=config["disclosure"],
         table_names=DESIGN_TABLES["christie"],
         management=lambda w: {
@@ -83,6 +84,7 @@ rule analyse_mayo:
         balance=rules.match.output.balance,
         matching_summary=rules.match.output.summary,
         validation_report=rules.validate.output.report,
+        codebook=study_codebook,
     output:
         numbers="results/analysis/{study}.json",
         curves="results/analysis/{study}.curves.json",
@@ -107,9 +109,11 @@ rule analyse_mayo:
         plan=config["plans"]["mayo"],
         numbers=config["numbers"]["mayo"],
         analysis=config["analysis"],
+        median_ci=lambda w: study_settings(w.study)["median_ci"],
         disclosure=config["disclosure"],
         matching=lambda w: study_settings(w.study)["matching"],
         sensitivity=lambda w: study_settings(w.study)["sensitivity"],
+        imputation=lambda w: study_settings(w.study)["multiple_imputation"],
         table_names=DESIGN_TABLES["mayo"],
     script:
         "../scripts/analyse_mayo.py"

@@ -34,7 +34,6 @@ rule figure_km:
         design=lambda w: design_of(w.study),
         plan=km_plan,
         level=config["analysis"]["confidence_level"],
-        at_risk_times=config["analysis"]["at_risk_times_months"],
         min_cell_count=config["disclosure"]["min_cell_count"],
         style=config["figures"],
     script:
@@ -161,7 +160,7 @@ rule figure_love:
     params:
         code=code_digest("scripts/figure_love.py"),
         label=lambda w: study_label(w.study),
-        threshold=0.1,
+        threshold=config["analysis"]["smd_threshold"],
         matching=matching_settings,
         style=config["figures"],
     script:

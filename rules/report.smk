@@ -130,6 +130,30 @@ rule additional_cohorts:
         "../scripts/additional_cohorts.py"
 
 
+rule checklists:
+    """The reporting checklists (STROBE, propensity-score reporting) as appendix tables of the supplement."""
+    input:
+        "manuscript/checklists/strobe.yaml",
+        "manuscript/checklists/ps_reporting.yaml",
+    output:
+        "results/tables/checklist_strobe.md",
+        "results/tables/checklist_ps_reporting.md",
+    log:
+        "results/logs/checklists.log",
+    benchmark:
+        "results/benchmarks/checklists.tsv"
+    conda:
+        "../envs/render.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        code=code_digest("scripts/checklists.py"),
+    script:
+        "../scripts/checklists.py"
+
+
 rule render_supplement:
     """Provenance of the run, then the supplement (Quarto source) as self-contained HTML and PDF."""
     input:
@@ -138,9 +162,10 @@ rule render_supplement:
         bib="manuscript/references.bib",
         metadata=[rules.numbers.output[0], rules.reproduction_check.output.summary],
         checks=rules.reproduction_check.output.md,
+        checklists=rules.checklists.output,
         additional=rules.additional_cohorts.output[0],
         tables=[f for s in STUDIES for f in study_tables(s, "md")],
-        figures=[f for f in FIGURE_FILES if f.endswith(".png")],
+        figures=FIGURE_FILES,  # PNG for the HTML, the vector PDF for the PDF
         # the offline renderer's templates and filter: a change to them rerenders
         renderer=expand(
             "src/nenbone/render/{f}",

@@ -372,8 +372,12 @@ def test_flow_diagram_of_a_matched_design_shows_who_was_matched():
                        _match(5, 5, 5, 20, 19, 10), {"LB": "Bone"})
     text = {b.key: b.text for b in d.boxes}
     assert text["group0"] == "Bone\nn = 5" and text["group1"] == "L\nn = 20"
-    assert text["matched0"] == "Matched\nn = 5"
-    assert text["matched1"] == "Matched\nn = 10\nunmatched: 9\nmissing age_years: 1"
+    assert text["matched0"] == "Matched\nn = 5" and text["matched1"] == "Matched\nn = 10"
+    # who is not matched stands outside the Matched box, in a side box on the group's trunk
+    assert "notmatched0" not in text
+    assert " ".join(text["notmatched1"].split()) == "Excluded: n = 10 \u2022 not matched: 9 \u2022 missing age_years: 1"
+    side = next(b for b in d.boxes if b.key == "notmatched1")
+    assert side.side and side.x < 0.75 and d.trunk["notmatched1"] == 0.75
     assert d.footer == "Matched cohort: n = 15"
 
 
@@ -507,8 +511,8 @@ def test_forest_plot_sections_put_headers_above_their_rows():
 
 
 @pytest.mark.parametrize(("p", "text"), [
-    (0.03, "p = 0.03"), (0.0004, "p < 0.001"), (0.0049, "p = 0.005"), (0.049, "p = 0.05"),
-    (0.42, "p = 0.42"), (0.125, "p = 0.13"), (None, "p not available"),
+    (0.03, "p = 0.030"), (0.0004, "p < 0.001"), (0.0049, "p = 0.0049"), (0.049, "p = 0.049"),
+    (0.0496, "p = 0.0496"), (0.42, "p = 0.42"), (0.125, "p = 0.13"), (None, "p not available"),
 ])
 def test_format_p_matches_the_text_rule(p, text):
     assert p_label(p) == text
@@ -535,13 +539,15 @@ def test_flow_diagrams_hide_small_counts_and_their_complements():
     d = F.flow_diagram(_attrition(35, [("x", 6)], [5, 24], ["LB", "L"]), _match(5, 5, 4, 24, 24, 10),
                        min_cell_count=5)
     b = {t.key: t.text for t in d.boxes}
-    assert b["matched0"] == "Matched\nn = <5\nunmatched: <5" and b["matched1"] == "Matched\nn = 10\nunmatched: 14"
+    assert b["matched0"] == "Matched\nn = <5" and b["matched1"] == "Matched\nn = 10"
+    assert b["notmatched0"] == "Excluded: n = <5" and "n = 14" in b["notmatched1"]
     assert d.footer == "Matched cohort: n = suppressed"  # 14 = total - 10 would give the hidden 4 away
     texts = " ".join([*b.values(), d.footer])
     assert "n = 5" in b["group0"] and not re.search(r"\b4\b", texts)
     # no threshold: every count
     d = F.flow_diagram(_attrition(35, [("x", 6)], [5, 24], ["LB", "L"]), _match(5, 5, 4, 24, 24, 10))
-    assert {t.key: t.text for t in d.boxes}["matched0"] == "Matched\nn = 4\nunmatched: 1"
+    assert {t.key: t.text for t in d.boxes}["matched0"] == "Matched\nn = 4"
+    assert {t.key: t.text for t in d.boxes}["notmatched0"] == "Excluded: n = 1\n(not matched)"
 
 
 def test_km_legend_hides_events_whose_censored_remainder_is_small():

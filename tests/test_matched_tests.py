@@ -253,3 +253,33 @@ def test_m1_counts_to_allocation_by_hand():
                                                                   "treated_without_outcome": [2, 0]}
     with pytest.raises(MatchedTestError):
         m1_counts_to_allocation([0, 0, 0, 0, 0, 2], 1, 4)
+
+
+def test_matched_comparison_of_a_flag_uses_the_matched_sets():
+    """effects.matched_proportion_tests on the allocation of issue 9 (LB-major sets with 4 x10, 2, 2, 2, 0, 0
+    major controls; LB-non-major sets with 4, 4, 1, 0 x7): R mantelhaen.test(correct = FALSE) gives
+    p = 0.4173; over every allocation of 15/25 against 55/100 the uncorrected CMH ranges 0.0771-0.6831
+    and the corrected one 0.3768-0.8383 (the figures of the brief)."""
+    import pandas as pd
+
+    from nenbone.analysis.effects import matched_proportion_tests
+    from nenbone.analysis.matched_tests import allocation_to_patients
+
+    allocation = {"treated_with_outcome": [4] * 10 + [2, 2, 2, 0, 0], "treated_without_outcome": [4, 4, 1] + [0] * 7}
+    rows = allocation_to_patients(allocation, 4)
+    cohort = pd.DataFrame({"match_id": rows["matched_set"], "group": rows["exposure"].map({1: "LB", 0: "L"}),
+                           "major_resection": rows["outcome"].astype(bool)})
+    cohort.loc[len(cohort)] = {"match_id": 99, "group": "L", "major_resection": None}  # unknown flag: left out, counted
+    out = matched_proportion_tests(cohort, "major_resection", "group", "LB", 4, 0.95)
+    assert out["n_missing"] == 1 and out["n_sets"] == 25
+    assert out["cmh_p"] == pytest.approx(0.4173, abs=5e-5)
+    assert out["cmh_corrected_p"] > out["cmh_p"]
+    # the score test of the conditional logistic model is the uncorrected CMH chi-square (module docstring)
+    assert out["attainable"]["p_min"] == pytest.approx(0.0771, abs=5e-5)
+    assert out["attainable"]["p_max"] == pytest.approx(0.6831, abs=5e-5)
+    assert (out["attainable_corrected"]["p_min"], out["attainable_corrected"]["p_max"]) == (
+        pytest.approx(0.3768, abs=5e-5), pytest.approx(0.8383, abs=5e-5))
+    assert out["clogit"]["or"] > 1 and out["clogit"]["or_lower"] < 1 < out["clogit"]["or_upper"]
+    # sets that are not full 1:k sets: no attainable range from margins
+    partial = matched_proportion_tests(cohort[cohort.index != 1], "major_resection", "group", "LB", 4, 0.95)
+    assert partial["attainable"] is None and partial["attainable_corrected"] is None

@@ -18,9 +18,12 @@ def test_counts_percentages_medians():
 
 
 def test_p_values_and_ratios():
-    assert p_text(0.0349) == "0.03"
-    assert p_text(0.00449) == "0.004"
-    assert p_text(0.0004) == "<0.001"
+    assert p_text(0.0349) == "0.035"  # two significant digits
+    assert p_text(0.00449) == "0.0045"
+    assert p_text(0.0004) == "< 0.001" and p_text(0.000999) == "< 0.001" and p_text(0.001) == "0.0010"
+    assert p_text(0.046) == "0.046"  # never "0.05"
+    assert p_text(0.0496) == "0.0496" and p_text(0.04996) == "0.04996"  # not rounded up across 0.05
+    assert p_text(0.0504) == "0.050" and p_text(0.417) == "0.42" and p_text(0.99999) == "1.0"
     assert format_value("logrank_p", 0.65) == "0.65"
     assert format_value("hr", 1.8449) == "1.84"
     assert format_value("smd_after", -0.0549) == "-0.05"
@@ -93,3 +96,13 @@ def test_numbers_at_risk_are_counts():
                           "pan": {"n": 9, "events": 6, "at_risk": {"t0": 9, "t12": 7}}, "n": 23, "n_selected": 25}}}
     by = build_numbers(split, min_cell_count=5)["s"]["by"]
     assert by["pan"]["at_risk"] == {"t0": "–", "t12": "7"} and by["gi"]["at_risk"] == {"t0": "14", "t12": "11"}
+
+
+
+def test_interval_carries_its_estimate_decimals_and_counts_are_whole():
+    doc = build_numbers({"s": {"cox": {"hr": 1.7849, "lower": 1.1649, "upper": 2.7349, "p": 0.0092, "lower_model": 1.0512},
+                               "count": {"median": 2.0, "min": 1.0, "max": 10.0, "q1": 1.5, "integer_valued": True},
+                               "age": {"median": 58.0, "integer_valued": False}}})
+    assert doc["s"]["cox"] == {"hr": "1.78", "lower": "1.16", "upper": "2.73", "p": "0.0092", "lower_model": "1.05"}
+    assert (doc["s"]["count"]["median"], doc["s"]["count"]["min"], doc["s"]["count"]["max"]) == ("2", "1", "10")
+    assert doc["s"]["count"]["q1"] == "1.5" and doc["s"]["age"]["median"] == "58.0"

@@ -44,19 +44,35 @@ def load(name: str) -> dict:
     return yaml.safe_load((REPO / "manuscript" / "checklists" / f"{name}.yaml").read_text(encoding="utf-8"))
 
 
-def test_strobe_checklist_has_the_22_items_each_with_an_empty_where():
+def test_strobe_checklist_has_the_22_items_each_with_where_it_is_reported():
     items = load("strobe")["items"]
     assert [i["id"] for i in items] == [str(n) for n in range(1, 23)]
     for item in items:
-        assert item["where"] == "" and item["item"]
+        assert item["where"].strip() and item["item"]
         for part in item.get("parts", []):
-            assert part["id"].startswith(item["id"]) and part["where"] == ""
+            assert part["id"].startswith(item["id"]) and part["where"].strip()
     assert [p["id"] for p in items[11]["parts"]] == ["12a", "12b", "12c", "12d", "12e"]
+
+
+def test_checklist_tables_list_every_item_and_part_and_refuse_an_empty_where():
+    import pytest
+
+    from nenbone.errors import ConfigError
+    from nenbone.presentation.checklists import checklist_table
+
+    table = checklist_table(load("strobe"), "strobe.yaml")
+    parts = sum(len(i.get("parts", [])) for i in load("strobe")["items"])
+    assert len(table) == 22 + parts and list(table.columns) == ["Item", "Recommendation", "Where reported"]
+    assert table.loc[table["Item"] == "12c", "Where reported"].item().startswith("Part B: Methods as run, Missing data")
+    with pytest.raises(ConfigError, match="x.yaml: checklist item\\(s\\) without `where`: 2, 2a"):
+        checklist_table({"items": [{"id": "1", "item": "a", "where": "here"},
+                                   {"id": "2", "item": "b", "where": "", "parts": [{"id": "2a", "item": "c", "where": " "}]}]},
+                        "x.yaml")
 
 
 def test_ps_checklist_items_are_unique_and_cite_known_sources():
     data = load("ps_reporting")
     ids = [i["id"] for i in data["items"]]
     assert len(ids) == len(set(ids)) >= 12
-    assert all(i["where"] == "" and i["item"] for i in data["items"])
+    assert all(i["where"].strip() and i["item"] for i in data["items"])
     assert set(data["sources"]) <= set(bib_entries())

@@ -52,7 +52,8 @@ def test_bad_specs_are_reported():
 
 def test_summary_and_lookup():
     checks = check_study({"study": "s", "quantities": [spec(), spec(id="b", published=1)]}, RAW)
-    assert summarise(checks) == {"match": 1, "mismatch": 1, "not-reproducible": 0, "total": 2}
+    assert summarise(checks) == {"match": 1, "mismatch": 1, "not-reproducible": 0, "consistent-with-alternative": 0,
+                                 "sources-conflict": 0, "total": 2}
     with pytest.raises(KeyError):
         lookup(RAW, "s.n.deeper")
 
@@ -70,3 +71,29 @@ def test_a_hidden_reproduced_value_stays_hidden_and_the_published_one_stays():
     bad = checks["rfa_bad"]
     assert (bad.status, bad.reproduced) == ("mismatch", "<5") and "2" not in bad.reason
     assert checks["rt_n"].reproduced == "10"
+
+
+def test_a_p_attainable_by_an_alternative_analysis_is_consistent_not_reproduced():
+    """The Croome 2016 margins (15/25 against 55/100 in 1:4 sets): by nenbone.analysis.matched_tests the
+    uncorrected CMH by matched set attains 0.4173 (R mantelhaen.test, correct = FALSE, on the allocation
+    of the issue), the corrected one attains nothing in [0.415, 0.425)."""
+    from nenbone.analysis.matched_tests import cmh_attainable_p
+
+    raw = {"s": {"p": 0.68, "att": {}, "att_c": {}}}
+    for key, correct in (("att", False), ("att_c", True)):
+        rng = cmh_attainable_p(25, 4, 15, 55, correct)
+        raw["s"][key] = {"p_min": rng["p_min"], "p_max": rng["p_max"], "p_values": rng["p_values"]}
+    alternatives = [{"key": "s.att", "test": "CMH uncorrected"}, {"key": "s.att_c", "test": "CMH corrected"}]
+    c = check_quantity("s", spec(published=0.42, precision=2, value_key="s.p", note="No test gives it.",
+                                 alternatives=alternatives), raw)
+    assert (c.status, c.reproduced) == ("consistent-with-alternative", "0.42")
+    assert c.reason.startswith("No test gives it. CMH uncorrected: attainable p 0.077–0.68, p = 0.42 for some allocation")
+    assert "CMH corrected: attainable p 0.38–0.84, 0.42 not attainable" in c.reason
+    # only the corrected test offered: 0.42 lies inside its range but is not one of its values
+    c = check_quantity("s", spec(published=0.42, precision=2, value_key="s.p", alternatives=alternatives[1:]), raw)
+    assert (c.status, c.reproduced) == ("not-reproducible", "0.68")
+
+
+def test_sources_that_conflict_say_so():
+    c = check_quantity("s", spec(published=30, sources_conflict="poster  35% against journal 22%"), RAW)
+    assert (c.status, c.reason, c.reproduced) == ("sources-conflict", "poster 35% against journal 22%", "85")

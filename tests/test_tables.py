@@ -30,8 +30,10 @@ def test_cells_follow_spss_conventions():
     assert list(t.columns) == ["Characteristic", "Level", "A (n = 4)", "B (n = 6)", "p", "Test"]
     # (n+1)p rule: group a ages 40,50,60,70 -> Q1 at 1.25 -> 42.5, median 55, Q3 at 3.75 -> 67.5
     assert t.iloc[0]["A (n = 4)"] == "55 (42.5–67.5)"
-    # flag: a has 2 of 3 known (one missing is out of the denominator), b has 2 of 6
-    assert t.iloc[1]["A (n = 4)"] == "2 (67%)" and t.iloc[1]["B (n = 6)"] == "2 (33%)"
+    # flag: a has 2 of 3 known (one missing is out of the denominator, so it is printed), b has 2 of 6
+    assert t.iloc[1]["A (n = 4)"] == "2/3 (67%)" and t.iloc[1]["B (n = 6)"] == "2 (33%)"
+    # the missing value is a line of its own, a count per group
+    assert t.iloc[2]["Level"] == "Missing" and t.iloc[2]["A (n = 4)"] == "1" and t.iloc[2]["B (n = 6)"] == "0"
     # uncorrected Pearson chi-square for [[2, 2], [1, 4]] by hand
     obs = [[2, 2], [1, 4]]
     n = 9
@@ -39,7 +41,8 @@ def test_cells_follow_spss_conventions():
     chi2 = sum((obs[i][j] - rows[i] * cols[j] / n) ** 2 / (rows[i] * cols[j] / n) for i in range(2) for j in range(2))
     p = math.erfc(math.sqrt(chi2 / 2))
     assert t.iloc[1]["p"] == f"{round(p, 2):.2f}" and "Pearson" in t.iloc[1]["Test"]
-    assert list(t["Level"][3:]) == ["x", "y", "z"] and t.iloc[3]["A (n = 4)"] == "3 (75%)"
+    assert list(t["Level"][4:]) == ["x", "y", "z"] and t.iloc[4]["A (n = 4)"] == "3 (75%)"
+    assert "Missing" not in list(t["Level"][4:])  # site is complete: no Missing line
 
 
 def test_small_cells_are_suppressed():
@@ -72,7 +75,7 @@ def test_a_yes_count_with_a_small_no_count_is_hidden():
 def test_survival_table_hides_small_counts_and_small_censored_remainders():
     from nenbone.presentation.tables import survival_table
 
-    km = {"median": 10.0, "ci_loglog_lower": 5.0, "ci_loglog_upper": 20.0, "ci_spss_lower": 4.0, "ci_spss_upper": 16.0}
+    km = {"median": 10.0, "ci_lower": 5.0, "ci_upper": 20.0}
     results = [{"label": "A", **km, "n": 25, "events": 23}, {"label": "B", **km, "n": 25, "events": 20},
                {"label": "C", **km, "n": 3, "events": 3}]
     t = survival_table(results, min_cell_count=5)
@@ -83,9 +86,21 @@ def test_survival_table_hides_small_counts_and_small_censored_remainders():
 def test_survival_table_hides_a_curve_size_that_gives_the_left_out_remainder_away():
     from nenbone.presentation.tables import survival_table
 
-    km = {"median": 10.0, "ci_loglog_lower": 5.0, "ci_loglog_upper": 20.0, "ci_spss_lower": 4.0, "ci_spss_upper": 16.0}
+    km = {"median": 10.0, "ci_lower": 5.0, "ci_upper": 20.0}
     res = {"label": "By primary", "n_selected": 25, "logrank_p": 0.1,
            "gi": {**km, "group_label": "GI", "n": 14, "events": 8}, "pan": {**km, "group_label": "pancreas", "n": 9, "events": 3}}
     t = survival_table([res], min_cell_count=5)
     assert list(t["n"]) == ["14", "suppressed"] and list(t["Events"]) == ["8", "<5"]
     assert list(survival_table([{**res, "n_selected": 30}], min_cell_count=5)["n"]) == ["14", "9"]
+
+
+def test_counts_print_whole_and_calendar_years_whole():
+    frame = pd.DataFrame({"mets": [1, 2, 2, 10, 3, None], "year": [1990, 1995, 1996, 2001, 2008, 2010]})
+    rows = [{"variable": "mets", "label": "Mets", "kind": "continuous"},
+            {"variable": "year", "label": "Year", "kind": "continuous", "whole": True}]
+    t = describe(frame, rows, TableSettings())
+    # mets 1, 2, 2, 3, 10 (n = 5): (n+1)p: Q1 at 1.5 -> 1.5, median 2, Q3 at 4.5 -> 6.5
+    assert t.iloc[0]["All (n = 6)"] == "2 (1.5–6.5)"
+    assert list(t.iloc[1]) == ["", "Missing", "1"]
+    # years: Q1 at 1.75 -> 1993.75 -> 1994 (whole years), median 1998.5 -> 1999, Q3 at 5.25 -> 2008.5 -> 2009
+    assert t.iloc[2]["All (n = 6)"] == "1999 (1994–2009)"

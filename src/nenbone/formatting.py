@@ -31,22 +31,49 @@ def number_text(x: float | None, digits: int = 1, *, missing: str = NOT_REACHED,
     return str(round_half_up(float(x), digits)).replace("-", minus)  # type: ignore[arg-type]
 
 
+P_THRESHOLD = 0.05  # a p-value is never printed on the other side of this
+
+
 def p_text(p: float | None) -> str:
-    """A p-value as the text prints it: two decimals, three below 0.01, '<0.001' below that; '' if none."""
+    """A p-value as printed: two significant digits (0.046, 0.42, 0.0092), '< 0.001' below 0.001; '' if none.
+
+    More digits are kept when two would carry p across 0.05 (0.0496 prints '0.0496', not '0.050').
+    """
     if _missing(p):
         return ""
     p = float(p)  # type: ignore[arg-type]
     if p < 0.001:
-        return "<0.001"
-    return str(round_half_up(p, 3 if p < 0.01 else 2))
+        return "< 0.001"
+    exponent = math.floor(math.log10(p))
+    digits = max(1 - exponent, 0)  # two significant digits
+    while True:
+        rounded = round_half_up(p, digits)
+        if rounded != 0 and math.floor(math.log10(float(rounded))) > exponent:  # 0.0999 -> 0.10, 0.99999 -> 1.0
+            rounded = round_half_up(p, digits - 1)
+        if (float(rounded) < P_THRESHOLD) == (p < P_THRESHOLD) or digits >= 12:
+            return str(rounded)
+        digits += 1
 
 
 def p_label(p: float | None) -> str:
-    """'p = 0.03' / 'p < 0.001' (figure legends); 'p not available' if none."""
+    """'p = 0.030' / 'p < 0.001' (figure legends); 'p not available' if none."""
     text = p_text(p)
     if not text:
         return "p not available"
-    return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def quantile_text(x: float | None, integer_valued: bool, *, whole: bool = False, digits: int = 1,
+                  missing: str = NOT_REACHED) -> str:
+    """A median, quartile or range limit. Of an integer-valued variable (counts, completed years) an
+    integral value prints without decimals ('2', not '2.0') and one between two values keeps `digits`
+    (SPSS's quartile 47.5); `whole` (calendar years) always prints whole numbers."""
+    if _missing(x):
+        return missing
+    x = float(x)  # type: ignore[arg-type]
+    if whole or (integer_valued and x.is_integer()):
+        return str(round_half_up(x, 0))
+    return number_text(x, digits, missing=missing)
 
 
 def interval_text(lower: float | None, upper: float | None, digits: int = 1, *, missing: str = NOT_REACHED,

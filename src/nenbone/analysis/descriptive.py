@@ -86,6 +86,7 @@ class MedianIQR:
     minimum: float | None
     maximum: float | None
     method: str = PERCENTILE_METHOD
+    integer_valued: bool = False  # every known value a whole number (counts, completed or calendar years)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,7 +101,7 @@ def median_iqr(values: Any) -> MedianIQR:
         return MedianIQR(0, n_missing, None, None, None, None, None)
     q1, med, q3 = spss_percentiles(keep, [25, 50, 75])
     return MedianIQR(int(keep.size), n_missing, float(med), float(q1), float(q3),
-                     float(keep.min()), float(keep.max()))
+                     float(keep.min()), float(keep.max()), integer_valued=bool(np.all(keep == np.round(keep))))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -290,10 +291,11 @@ def student_t(x: Any, y: Any) -> TestResult:
 class Cell:
     """One table cell's numbers: a count of a denominator, or the median and IQR of the known values."""
 
-    kind: str  # "count", "median_iqr" or "blank"
+    kind: str  # "count", "median_iqr", "missing" (n = patients without a value) or "blank"
     n: int = 0
     d: int = 0
     summary: MedianIQR | None = None
+    whole: bool = False  # median_iqr of calendar years: printed as whole years
 
 
 @dataclass(frozen=True)
@@ -323,14 +325,23 @@ def _chi2_test(table: np.ndarray, correction: bool) -> TestResult | None:
 
 def _continuous_rows(frame: Any, spec: dict, groups: list, correction: bool) -> list[DescribedRow]:
     var = spec["variable"]
-    cells = [Cell("median_iqr", summary=median_iqr(frame.loc[mask, var].dropna().astype(float).to_numpy()))
+    cells = [Cell("median_iqr", summary=median_iqr(frame.loc[mask, var].astype(float).to_numpy()),
+                  whole=bool(spec.get("whole", False)))
              for _, mask in groups]
     test = None
     if len(groups) == 2:
         a, b = (frame.loc[m, var].dropna().astype(float) for _, m in groups)
         if len(a) and len(b):
             test = mann_whitney(a.to_numpy(), b.to_numpy())
-    return [DescribedRow(f"{spec['label']}, median (IQR)", "", cells, test)]
+    rows = [DescribedRow(f"{spec['label']}, median (IQR)", "", cells, test)]
+    return rows + _missing_row([int(frame.loc[mask, var].isna().sum()) for _, mask in groups])
+
+
+def _missing_row(missing: list[int]) -> list[DescribedRow]:
+    """A 'Missing' line under a variable with missing values in any group (none when complete)."""
+    if not any(missing):
+        return []
+    return [DescribedRow("", "Missing", [Cell("missing", n) for n in missing], None)]
 
 
 def _binary_rows(frame: Any, spec: dict, groups: list, correction: bool) -> list[DescribedRow]:
@@ -348,7 +359,8 @@ def _binary_rows(frame: Any, spec: dict, groups: list, correction: bool) -> list
         counts.append((n, d - n))
         cells.append(Cell("count", n, d))
     test = _chi2_test(np.array(counts).T, correction) if len(groups) >= 2 else None
-    return [DescribedRow(spec["label"] + ", n (%)", "", cells, test)]
+    missing = [int((mask & denom & values.isna()).sum()) for _, mask in groups]
+    return [DescribedRow(spec["label"] + ", n (%)", "", cells, test)] + _missing_row(missing)
 
 
 def _categorical_rows(frame: Any, spec: dict, groups: list, correction: bool) -> list[DescribedRow]:
@@ -363,7 +375,7 @@ def _categorical_rows(frame: Any, spec: dict, groups: list, correction: bool) ->
     for lev, counts in zip(levels, table):
         rows.append(DescribedRow("", labels.get(lev, lev), [Cell("count", int(n), d) for n, d in zip(counts, totals)],
                                  None))
-    return rows
+    return rows + _missing_row([int((values.isna() & mask).sum()) for _, mask in groups])
 
 
 ROW_KINDS = {"continuous": _continuous_rows, "binary": _binary_rows, "categorical": _categorical_rows}

@@ -43,10 +43,30 @@ def select_rows(frame: pd.DataFrame, where: dict[str, Any] | None, source: str,
     return out
 
 
-def km_summary(km: sv.KMResult) -> dict[str, Any]:
-    """The numbers a text or table quotes from one Kaplan-Meier curve."""
+MEDIAN_CI_NAMES = {  # the interval of a median as the text names it
+    "spss": "the symmetric interval SPSS prints (median plus or minus the normal quantile times its standard error)",
+    "loglog": "the log-log (Brookmeyer-Crowley) interval",
+}
+MEDIAN_CI_CHOICES = tuple(MEDIAN_CI_NAMES)
+
+
+def chosen_median_ci(km: sv.KMResult, median_ci: str) -> tuple[float | None, float | None]:
+    """The interval of the median the study reports (config <design>.median_ci): 'spss' or 'loglog'."""
+    if median_ci == "spss":
+        return km.spss.lower, km.spss.upper
+    if median_ci == "loglog":
+        return km.median_ci_loglog
+    raise ConfigError(f"median_ci must be one of {', '.join(MEDIAN_CI_CHOICES)}, got {median_ci!r}")
+
+
+def km_summary(km: sv.KMResult, median_ci: str = "loglog") -> dict[str, Any]:
+    """The numbers a text or table quotes from one Kaplan-Meier curve: `ci_lower`/`ci_upper` are the
+    study's reported interval (`median_ci`); both conventions stay under their own names."""
     lo, up = km.median_ci_loglog
+    ci_lower, ci_upper = chosen_median_ci(km, median_ci)
     return {
+        "ci_lower": ci_lower,
+        "ci_upper": ci_upper,
         "n": km.n,
         "events": km.events,
         "median": km.median,
@@ -75,8 +95,35 @@ def group_key(level: Any) -> str:
     return str(level).strip().lower().replace(" ", "_").replace("-", "_")
 
 
+def strobe_summary(durations: pd.Series, events: pd.Series, times: list[float], level: float) -> dict[str, Any]:
+    """Median follow-up by reverse Kaplan-Meier and survival (percent, log-log interval) at `times` months."""
+    from nenbone.analysis.strobe import reverse_km_followup, survival_at
+
+    t, e = durations.astype(float).to_numpy(), events.astype(float).to_numpy()
+    follow = reverse_km_followup(t, e, level)
+    at = {}
+    for row in survival_at(t, e, times, level):
+        pct = (lambda v: None if v is None else 100.0 * v)  # noqa: E731
+        at[f"m{int(row['time']) if float(row['time']).is_integer() else row['time']}"] = {
+            "pct": pct(row["survival"]), "lower_pct": pct(row["lower"]), "upper_pct": pct(row["upper"]),
+            "n_at_risk": row["n_at_risk"]}
+    return {"followup": {"months": follow["median"], "lower": follow["lower"], "upper": follow["upper"]},
+            "survival_at": at}
+
+
+def at_risk_grid(durations: pd.Series, every: float) -> list[float]:
+    """0, every, 2 every, ... up to the first multiple at or beyond the last follow-up (the axis covers it)."""
+    import math
+
+    last = float(durations.max()) if len(durations) else 0.0
+    steps = max(1, math.ceil(last / every - 1e-9))
+    return [float(i * every) for i in range(steps + 1)]
+
+
 def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
-                      at_risk_times: list[float]) -> tuple[dict[str, Any], dict[str, sv.KMResult]]:
+                      at_risk_times: list[float] | None = None, median_ci: str = "loglog",
+                      at_risk_every: float | None = None, survival_times: list[float] | None = None
+                      ) -> tuple[dict[str, Any], dict[str, sv.KMResult]]:
     """KM per group (or overall) and the log-rank test between groups, as plain numbers."""
     source = f"survival plan '{plan['name']}'"
     for col in (plan["duration"], plan["event"], plan.get("group")):
@@ -85,6 +132,9 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
     rows = select_rows(frame, plan.get("where"), source)
     complete = rows[plan["duration"]].notna() & rows[plan["event"]].notna()
     used = rows[complete]
+    if at_risk_every is not None:
+        at_risk_times = at_risk_grid(used[plan["duration"]].astype(float), at_risk_every)
+    at_risk_times = list(at_risk_times or [])
     out: dict[str, Any] = {"label": plan["label"], "n_excluded_missing": int((~complete).sum())}
     curves: dict[str, sv.KMResult] = {}
     group = plan.get("group")
@@ -92,7 +142,9 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
         km = sv.kaplan_meier(used[plan["duration"]].astype(float), used[plan["event"]].astype(bool),
                              level=level, label=plan["label"], at_risk_times=at_risk_times)
         curves["all"] = km
-        out.update(km_summary(km))
+        out.update(km_summary(km, median_ci))
+        if survival_times:
+            out.update(strobe_summary(used[plan["duration"]], used[plan["event"]], survival_times, level))
         return out, curves
     levels = plan.get("groups") or sorted(used[group].dropna().astype(str).unique())
     used = used[used[group].astype("string").isin([str(x) for x in levels]).fillna(False).astype(bool)]
@@ -101,7 +153,9 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
         km = sv.kaplan_meier(part[plan["duration"]].astype(float), part[plan["event"]].astype(bool),
                              level=level, label=str(lev), at_risk_times=at_risk_times)
         curves[str(lev)] = km
-        out[group_key(lev)] = {"group_label": str(lev), **km_summary(km)}
+        out[group_key(lev)] = {"group_label": str(lev), **km_summary(km, median_ci)}
+        if survival_times:
+            out[group_key(lev)].update(strobe_summary(part[plan["duration"]], part[plan["event"]], survival_times, level))
     if len(levels) >= 2:
         lr = sv.logrank(used[plan["duration"]].astype(float), used[plan["event"]].astype(bool),
                         used[group].astype(str))
@@ -111,13 +165,14 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
     return out, curves
 
 
-def survival_results(frame: pd.DataFrame, plans: list[dict], analysis: dict
+def survival_results(frame: pd.DataFrame, plans: list[dict], analysis: dict, median_ci: str = "loglog"
                      ) -> tuple[dict[str, Any], dict[str, dict[str, sv.KMResult]]]:
     """Every survival plan's numbers and its curves, both keyed by plan name."""
     numbers, curves = {}, {}
     for plan in plans:
         numbers[plan["name"]], curves[plan["name"]] = run_survival_plan(
-            frame, plan, level=analysis["confidence_level"], at_risk_times=list(analysis["at_risk_times_months"]))
+            frame, plan, level=analysis["confidence_level"], at_risk_every=float(analysis["at_risk_every_months"]),
+            median_ci=median_ci, survival_times=[float(t) for t in analysis["survival_at_months"]])
     return numbers, curves
 
 
@@ -138,8 +193,11 @@ def curve_record(km: sv.KMResult) -> dict[str, Any]:
     }
 
 
-def curves_document(numbers: dict[str, Any], curves: dict[str, dict[str, sv.KMResult]]) -> dict[str, Any]:
-    """Every plan's curves (in the plan's group order) and its log-rank p, for the Kaplan-Meier figures."""
-    return {name: {"logrank_p": numbers[name].get("logrank_p"), "n_selected": numbers[name].get("n_selected"),
+def curves_document(numbers: dict[str, Any], curves: dict[str, dict[str, sv.KMResult]],
+                    median_ci: str = "loglog") -> dict[str, Any]:
+    """Every plan's curves (in the plan's group order) and its log-rank p, for the Kaplan-Meier figures;
+    `median_ci` names the interval of the median the legends print (the study's, as in text and tables)."""
+    return {name: {"logrank_p": numbers[name].get("logrank_p"), "median_ci": median_ci,
+                   "n_selected": numbers[name].get("n_selected"),
                    "curves": [{"key": key, **curve_record(km)} for key, km in by_key.items()]}
             for name, by_key in curves.items()}

@@ -30,7 +30,8 @@ def flag_count(values: pd.Series, negate: bool = False) -> dict[str, Any]:
 
 def quantiles(values: pd.Series, prefix: str = "") -> dict[str, Any]:
     m = ds.median_iqr(values.astype(float).to_numpy())
-    out = {"median": m.median, "q1": m.q1, "q3": m.q3, "min": m.minimum, "max": m.maximum, "n": m.n}
+    out = {"median": m.median, "q1": m.q1, "q3": m.q3, "min": m.minimum, "max": m.maximum, "n": m.n,
+           "integer_valued": m.integer_valued}
     return {f"{prefix}{k}": v for k, v in out.items()}
 
 
@@ -91,13 +92,14 @@ def summarise(frame: pd.DataFrame, blocks: list[dict[str, Any]]) -> dict[str, An
 
 
 def study_numbers(frame: pd.DataFrame, plan: dict, number_blocks: list[dict], analysis: dict,
-                  survival_frame: pd.DataFrame | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+                  survival_frame: pd.DataFrame | None = None, median_ci: str = "loglog"
+                  ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A study's numbers (summary blocks and every survival plan) and its Kaplan-Meier curves by plan."""
     from nenbone.analysis.plans import survival_results
 
     numbers = summarise(frame, number_blocks)
     surv_numbers, curves = survival_results(frame if survival_frame is None else survival_frame,
-                                            plan.get("survival", []), analysis)
+                                            plan.get("survival", []), analysis, median_ci)
     numbers.update(surv_numbers)
     return numbers, curves
 

@@ -86,19 +86,10 @@ def _checked_attrition(attrition: Mapping[str, Any]) -> None:
         raise FigureInputError("flow diagram: the attrition counts do not add up: " + "; ".join(problems))
 
 
-def _match_lines(entry: Mapping[str, Any], k: int) -> tuple[str, bool]:
-    """The matched box's text, its counts (matched, unmatched, missing by variable: they add up to the
-    group) shown after disclosure control; and whether the matched count is hidden."""
-    missing = [(m["variable"], int(m["n"])) for m in entry["excluded_missing"]]
-    matched, unmatched, *miss_shown = _shown(
-        [int(entry["n_matched"]), int(entry["n_unmatched"]), *(n for _, n in missing)], k)
-    lines = [f"Matched\n{_count(matched)}"]
-    if entry["n_unmatched"]:
-        lines.append(f"unmatched: {_count(unmatched)[4:]}")
-    for (variable, n), shown in zip(missing, miss_shown):
-        if n:
-            lines.append(f"missing {variable}: {_count(shown)[4:]}")
-    return "\n".join(lines), isinstance(matched, str)
+def _not_matched(entry: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """Who of a group is not in the matched cohort, by reason: not matched, or a covariate missing."""
+    out = [("not matched", int(entry["n_unmatched"]))] if int(entry["n_unmatched"]) else []
+    return out + [(f"missing {m['variable']}", int(m["n"])) for m in entry["excluded_missing"] if int(m["n"])]
 
 
 def flow_diagram(attrition: Mapping[str, Any], match_attrition: Mapping[str, Any] | None = None,
@@ -145,13 +136,27 @@ def flow_diagram(attrition: Mapping[str, Any], match_attrition: Mapping[str, Any
     group_row = row + 1.6
     groups_shown = _shown([int(g["n"]) for g in groups], k_min)
     any_matched_hidden = False
+    any_out = any(_not_matched(m) for m in matched.values())
+    matched_row = group_row + (2.8 if any_out else 1.4)
     for i, (g, x, g_shown) in enumerate(zip(groups, xs, groups_shown, strict=True)):
         boxes.append(FlowBox(f"group{i}", f"{labels.get(g['label'], g['label'])}\n{_count(g_shown)}", x, group_row))
         arrows.append((last, f"group{i}"))
         if g["label"] in matched:
-            text, hidden = _match_lines(matched[g["label"]], k_min)
-            any_matched_hidden |= hidden
-            boxes.append(FlowBox(f"matched{i}", text, x, group_row + 1.4))
+            entry = matched[g["label"]]
+            out = _not_matched(entry)
+            # matched and each reason for not being matched add up to the group: protected together
+            n_matched, *out_shown = _shown([int(entry["n_matched"]), *(n for _, n in out)], k_min)
+            any_matched_hidden |= isinstance(n_matched, str)
+            if out:  # outside the Matched box: a side box on the group's trunk (towards the middle)
+                total_out = sum(n for _, n in out)
+                total_shown = (dc.hidden_text(total_out, k_min)
+                               if dc.is_small(total_out, k_min) or isinstance(n_matched, str) else total_out)
+                text = _exclusion_text([(r, n) for (r, _), n in zip(out, out_shown)], total_shown, width=24)
+                side = x - 0.06 if x > 0.5 else x + 0.06
+                boxes.append(FlowBox(f"notmatched{i}", text, side, group_row + 1.4, side=True))
+                arrows.append((f"group{i}", f"notmatched{i}"))
+                trunk[f"notmatched{i}"] = x
+            boxes.append(FlowBox(f"matched{i}", f"Matched\n{_count(n_matched)}", x, matched_row))
             arrows.append((f"group{i}", f"matched{i}"))
     footer = ""
     if matched:
@@ -185,8 +190,9 @@ def plot_flow(diagram: FlowDiagram, style: FigureStyle, *, width: float | None =
         artists = {}
         for box in diagram.boxes:
             hanging = box.key in diagram.trunk
+            towards_left = hanging and box.x < diagram.trunk[box.key]
             artists[box.key] = ax.text(
-                box.x, box.row, box.text, ha="left" if hanging else "center", va="center",
+                box.x, box.row, box.text, ha=("right" if towards_left else "left") if hanging else "center", va="center",
                 multialignment="left" if hanging else "center", fontsize=style.small_font_size, linespacing=1.25,
                 color=style.grey if box.side else "black",
                 bbox=dict(boxstyle="round,pad=0.45,rounding_size=0.25",
@@ -201,6 +207,7 @@ def plot_flow(diagram: FlowDiagram, style: FigureStyle, *, width: float | None =
         top = {k: float(e[:, 1].min()) for k, e in extent.items()}
         bottom = {k: float(e[:, 1].max()) for k, e in extent.items()}
         left = {k: float(e[:, 0].min()) for k, e in extent.items()}
+        right = {k: float(e[:, 0].max()) for k, e in extent.items()}
         by_key = {b.key: b for b in diagram.boxes}
         line = dict(color=style.grey, linewidth=0.7, solid_capstyle="butt")
         arrow = dict(arrowstyle="-|>,head_length=0.35,head_width=0.18", color=style.grey, linewidth=0.7,
@@ -214,7 +221,8 @@ def plot_flow(diagram: FlowDiagram, style: FigureStyle, *, width: float | None =
             children = [c for p, c in diagram.arrows if p == parent]
             for c in children:
                 if c in diagram.trunk:
-                    ax.annotate("", xy=(left[c], by_key[c].row), xytext=(diagram.trunk[c], by_key[c].row),
+                    edge = right[c] if by_key[c].x < diagram.trunk[c] else left[c]
+                    ax.annotate("", xy=(edge, by_key[c].row), xytext=(diagram.trunk[c], by_key[c].row),
                                 arrowprops=arrow)
             below = [c for c in children if c not in diagram.trunk]
             if not below:

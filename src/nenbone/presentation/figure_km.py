@@ -70,7 +70,7 @@ def km_input(plan_curves: Mapping[str, Any], display: Mapping[str, str] | None =
     if not records:
         raise FigureInputError("Kaplan-Meier figure: the plan has no curves")
     curves = [KMCurve.from_record(r, display.get(str(r["key"]))) for r in records]
-    rows = tuple("" if r["key"] == "all" else str(r["key"]) for r in records)
+    rows = tuple("" if r["key"] == "all" else display.get(str(r["key"]), str(r["key"])) for r in records)  # legend names
     return KMInput(curves, plan_curves.get("logrank_p"), rows, plan_curves.get("n_selected"))
 
 
@@ -105,9 +105,10 @@ def median_text(result: KMCurve, median_ci: str, unit: str) -> str:
         lo, hi = result.median_ci_loglog
     else:
         raise FigureInputError(f"median_ci must be 'spss' or 'loglog', got {median_ci!r}")
-    ci = f"{round(result.level * 100):d}% CI {interval_text(lo, hi, missing='NR', minus=MINUS)}"
+    name = {"spss": "SPSS", "loglog": "log-log"}[median_ci]
+    ci = f"{round(result.level * 100):d}% CI {interval_text(lo, hi, missing='NR', minus=MINUS)}, {name}"
     if lo is None and hi is None and median_ci == "spss":
-        ci = f"{round(result.level * 100):d}% CI not estimable"
+        ci = f"{round(result.level * 100):d}% CI not estimable, {name}"
     return f"median {format_number(result.median)} {unit} ({ci})"
 
 
@@ -186,12 +187,24 @@ def plot_km(
         ax.set_ylabel(ylabel)
         ax.set_xlabel(xlabel)
         ax.xaxis.set_tick_params(labelbottom=True)
-        ax.set_xticks(shown_times, [format_number(t, 0) for t in shown_times])
+        labelled = labelled_times(shown_times)
+        ax.set_xticks(labelled, [format_number(t, 0) for t in labelled])
+        ax.set_xticks(shown_times, minor=True)  # a tick at every at-risk time; labels and counts at every k-th
         ax.grid(axis="y", color=style.light_grey, linewidth=0.4)
         ax.set_axisbelow(True)
-        _draw_at_risk(tab, curves, km.row_labels or tuple(c.label for c in curves), shown_times, style,
+        _draw_at_risk(tab, curves, km.row_labels or tuple(c.label for c in curves), labelled, style,
                       min_cell_count, hidden_n)
     return _finish(fig)
+
+
+MAX_TIME_LABELS = 11  # more at-risk times than this: label (and count at) every k-th tick so the labels do not collide
+
+
+def labelled_times(times: Sequence[float], max_labels: int = MAX_TIME_LABELS) -> list[float]:
+    """Every k-th at-risk time (k the smallest keeping at most `max_labels`), starting at the first."""
+    times = [float(t) for t in times]
+    k = max(1, -(-len(times) // max_labels))
+    return times[::k]
 
 
 def _draw_at_risk(

@@ -9,18 +9,39 @@ import pandas as pd
 from nenbone.formatting import hr_text, number_text, p_text
 
 
-def major_table(tests: list[dict[str, Any]]) -> pd.DataFrame:
-    """Major resection, LB against L: every standard 2x2 test."""
-    return pd.DataFrame([{"Test": t["test"], "Statistic": "" if t["statistic"] is None else number_text(t["statistic"], 3),
-                          "p": number_text(t["p"], 3)} for t in tests])
+def major_table(tests: list[dict[str, Any]], matched: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Major resection, LB against L: every standard test of the marginal 2x2 table, then the tests that
+    respect the matching (stratified by matched set). The chi-square column is blank where a test has none."""
+    def chi2(t: dict[str, Any]) -> str:
+        return "" if t["statistic"] is None or t["test"].startswith("Fisher") else number_text(t["statistic"], 2)
+    rows = [{"Analysis": "Marginal 2x2 table" if i == 0 else "", "Test": t["test"], "Chi-square": chi2(t),
+             "p": p_text(t["p"])} for i, t in enumerate(tests)]
+    if matched:
+        cl = matched["clogit"]
+        odds = "" if cl["or"] is None else f"OR {hr_text(cl['or'], cl['or_lower'], cl['or_upper'])}"
+        rows += [
+            {"Analysis": "By matched set", "Test": "Cochran-Mantel-Haenszel, no continuity correction",
+             "Chi-square": number_text(matched["cmh_chi2"], 2), "p": p_text(matched["cmh_p"])},
+            {"Analysis": "", "Test": "Cochran-Mantel-Haenszel, continuity correction (R's default)", "Chi-square": "",
+             "p": p_text(matched["cmh_corrected_p"])},
+            {"Analysis": "", "Test": "Exact conditional test", "Chi-square": "", "p": p_text(matched["exact_p"])},
+            {"Analysis": "", "Test": f"Conditional logistic regression, likelihood ratio; {odds}".rstrip("; "),
+             "Chi-square": "", "p": p_text(cl["lr_p"])},
+        ]
+    return pd.DataFrame(rows)
 
 
 def effects_table(rows: list[dict[str, Any]], with_medians: bool) -> pd.DataFrame:
     out = []
     for r in rows:
-        line = {"Analysis": r["label"], "n": str(r["n"]), "Events": str(r["events"]),
+        line = {"Analysis": r["label"], "n": str(r["n"]), "Events": "" if r.get("events") is None else str(r["events"]),
                 "HR (95% CI)": hr_text(r["hr"], r["lower"], r["upper"]),
                 "p": p_text(r["p"])}
+        if not with_medians and r.get("p_model") is not None:  # Cox table: the model-based SE beside the robust one
+            line = {**line, "HR (95% CI), model-based SE": hr_text(r["hr"], r["lower_model"], r["upper_model"]),
+                    "p, model-based SE": p_text(r["p_model"])}
+            if r.get("ph_p") is not None:
+                line["PH test p (global)"] = p_text(r["ph_p"])
         if with_medians:
             med = lambda k: "" if r.get(k, "") in ("", None) else number_text(r[k], 1)  # noqa: E731
             line = {"Analysis": r["label"], "LB, n": str(r.get("n_lb", "")), "L, n": str(r.get("n_l", "")),
@@ -30,15 +51,23 @@ def effects_table(rows: list[dict[str, Any]], with_medians: bool) -> pd.DataFram
     return pd.DataFrame(out)
 
 
-def balance_display(balance: pd.DataFrame) -> pd.DataFrame:
+def balance_display(balance: pd.DataFrame, ratios: pd.DataFrame | None = None) -> pd.DataFrame:
+    """SMDs before and after matching and, for continuous covariates, the variance ratios (blank otherwise)."""
     fmt = lambda x: number_text(float(x), 2, missing="NaN")  # noqa: E731
-    return pd.DataFrame({"Covariate": balance["label"], "SMD before matching": balance["smd_before"].map(fmt),
-                         "SMD after matching": balance["smd_after"].map(fmt)})
+    out = pd.DataFrame({"Covariate": balance["label"], "SMD before matching": balance["smd_before"].map(fmt),
+                        "SMD after matching": balance["smd_after"].map(fmt)})
+    if ratios is not None:
+        by = ratios.set_index("covariate")
+        vr = lambda col: [number_text(float(by.loc[c, col]), 2) if c in by.index and by.loc[c, "kind"] == "continuous"  # noqa: E731
+                          else "" for c in balance["covariate"]]
+        out["Variance ratio before"] = vr("variance_ratio_before")
+        out["Variance ratio after"] = vr("variance_ratio_after")
+    return out
 
 
 def matched_tables(comparison: dict[str, Any], balance: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The major-resection, Cox, sensitivity and balance tables."""
-    return {"major_resection": major_table(comparison["major_tests"]),
+    return {"major_resection": major_table(comparison["major_tests"], comparison["numbers"].get("major_matched")),
             "cox": effects_table(comparison["cox_rows"], with_medians=False),
             "sensitivity": effects_table(comparison["sensitivity_rows"], with_medians=True),
-            "balance": balance_display(balance)}
+            "balance": balance_display(balance, comparison.get("variance_ratios"))}

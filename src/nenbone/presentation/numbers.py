@@ -6,7 +6,9 @@ its key's name, so one rule serves every table and sentence:
 
 - counts (`n`, `n_*`, `*_n`, `events`, `count_*`): whole numbers;
 - percentages (`pct`, `*_pct`): whole percent with a % sign, rounded half up as journals print;
-- p-values (`p`, `*_p`, `p_*`): two decimals, three below 0.01, "<0.001" below that;
+- p-values (`p`, `*_p`, `p_*`): two significant digits, "< 0.001" below, never rounded across 0.05;
+- the limits `lower`/`upper` beside an `hr`: the hazard ratio's two decimals;
+- quantiles beside `integer_valued: true`: whole when integral ("2 (range 1-10)");
 - hazard ratios, test statistics and SMDs (`hr`, `*_hr`, `chi2`, `smd*`, `z`): two decimals;
 - everything else numeric (medians, quartiles, CI limits, months): one decimal;
 - `None` where a median or a CI limit is not reached: "not reached".
@@ -16,11 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from nenbone.formatting import NOT_REACHED, p_text, round_half_up
+from nenbone.formatting import NOT_REACHED, p_text, quantile_text, round_half_up
 from nenbone.presentation import disclosure as dc
 
 COUNT_KEYS = frozenset({"n", "events", "count_min", "count_max", "df"})
-TWO_DP_KEYS = frozenset({"hr", "chi2", "z", "smd", "coef"})
+TWO_DP_KEYS = frozenset({"hr", "chi2", "z", "smd", "coef", "caliper_logit", "sd_logit"})
 
 
 def _is_count(key: str) -> bool:
@@ -131,6 +133,9 @@ def format_tree(tree: dict[str, Any], min_cell_count: int = 0, all_counts: bool 
                 for t, at_risk in (value.get(AT_RISK_KEY) or {}).items():
                     if at_risk == value["n"] and not dc.is_small(at_risk, k):
                         out[key][AT_RISK_KEY][t] = dc.SUPPRESSED_PCT
+        elif (_int_count(value) and _sibling_rule(tree, key) is not None and not hidden.get(key)
+              and not (hide_pct and _is_pct(key)) and not (_is_extreme(key) and not dc.extreme_shown(k))):
+            out[key] = _sibling_rule(tree, key)(value)  # type: ignore[misc]
         elif isinstance(value, list):
             out[key] = [format_tree(v, k) if isinstance(v, dict) else format_value(key, v) for v in value]
         elif hidden.get(key):
@@ -146,6 +151,21 @@ def format_tree(tree: dict[str, Any], min_cell_count: int = 0, all_counts: bool 
     if tree.get("min") is not None and tree.get("max") is not None and "range" not in tree:
         out["range"] = (f"{out['min']}–{out['max']}" if dc.extreme_shown(k) else dc.SUPPRESSED_VALUE)
     return out
+
+
+QUANTILE_KEYS = frozenset({"median", "q1", "q3", "min", "max"})
+
+
+def _sibling_rule(tree: dict[str, Any], key: str) -> Any:
+    """A value whose decimals follow its estimate's: the limits of a hazard ratio carry its two decimals;
+    the quantiles of an integer-valued variable (`integer_valued` beside them) print '2', not '2.0'."""
+    if key in ("lower", "upper", "lower_model", "upper_model") and "hr" in tree or key in ("or", "or_lower", "or_upper") and "or" in tree:
+        return lambda v: str(round_half_up(v, 2))
+    if key.startswith("weight_"):  # weights (IPTW): three decimals
+        return lambda v: str(round_half_up(v, 3))
+    if key in QUANTILE_KEYS and tree.get("integer_valued") is True:
+        return lambda v: quantile_text(v, True)
+    return None
 
 
 def to_plain(value: Any) -> Any:

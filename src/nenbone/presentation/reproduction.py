@@ -73,6 +73,10 @@ def check_quantity(study: str, spec: dict[str, Any], raw_values: dict[str, Any],
         wording=spec["wording"],
         source=spec["source"],
     )
+    if spec.get("sources_conflict"):
+        return Check(status="sources-conflict", reason=" ".join(str(spec["sources_conflict"]).split()), **base)
+    if spec.get("alternatives"):
+        return alternative_check(spec, raw_values, root, base)
     if spec.get("not_reproducible"):
         return Check(status="not-reproducible", reason=" ".join(str(spec["not_reproducible"]).split()), **base)
     if value is None:
@@ -80,6 +84,43 @@ def check_quantity(study: str, spec: dict[str, Any], raw_values: dict[str, Any],
     if round_half_up(value, places) == published:
         return Check(status="match", **base)
     return Check(status="mismatch", reason=f"reproduced {value!r} does not round to {published}", **base)
+
+
+def _range_text(rng: dict[str, Any]) -> str:
+    from nenbone.formatting import DASH, p_text
+
+    return f"{p_text(rng['p_min'])}{DASH}{p_text(rng['p_max'])}"
+
+
+def alternative_check(spec: dict[str, Any], raw_values: dict[str, Any], root: str | None,
+                      base: dict[str, str]) -> Check:
+    """A published p that no test of the reproduced data gives, set against the p-values other analyses
+    can attain from the published margins (spec `alternatives`: [{key, test}], key -> {p_values, p_min,
+    p_max}). 'consistent-with-alternative' when an attainable value prints as the published one (the
+    reproduced column shows it), else 'not-reproducible'; the reason states each alternative's range."""
+    from nenbone.formatting import p_text
+
+    places = int(spec["precision"])
+    published = Decimal(str(spec["published"])).quantize(Decimal(1).scaleb(-places))
+    found, notes = None, []
+    for alt in spec["alternatives"]:
+        try:
+            rng = lookup(raw_values, study_key(alt["key"], root) if root else alt["key"])
+        except KeyError:
+            rng = None
+        if not rng:
+            notes.append(f"{alt['test']}: not computed")
+            continue
+        hits = [p for p in rng["p_values"] if round_half_up(p, places) == published]
+        if hits and found is None:
+            found = hits[0]
+        notes.append(f"{alt['test']}: attainable p {_range_text(rng)}, "
+                     + (f"p = {p_text(hits[0])} for some allocation" if hits else f"{published} not attainable"))
+    reason = " ".join(str(spec.get("note", "")).split())
+    reason = (reason + " " if reason else "") + "; ".join(notes) + "."
+    if found is None:
+        return Check(status="not-reproducible", reason=reason, **base)
+    return Check(status="consistent-with-alternative", reason=reason, **{**base, "reproduced": str(round_half_up(found, places))})
 
 
 def disclosed(check: Check, key: str, shown_values: dict[str, Any] | None) -> Check:
@@ -114,7 +155,7 @@ def check_study(published: dict[str, Any], raw_values: dict[str, Any], root: str
 
 
 def summarise(checks: list[Check]) -> dict[str, int]:
-    counts = {"match": 0, "mismatch": 0, "not-reproducible": 0}
+    counts = {"match": 0, "mismatch": 0, "not-reproducible": 0, "consistent-with-alternative": 0, "sources-conflict": 0}
     for c in checks:
         counts[c.status] += 1
     counts["total"] = len(checks)

@@ -31,12 +31,12 @@ def conventions(settings: TableSettings) -> dict[str, str]:
 
 
 def study_report(plan: dict, numbers: dict[str, Any], descriptions: dict[str, ds.Description],
-                 settings: TableSettings) -> StudyReport:
+                 settings: TableSettings, median_ci: str = "loglog", level: float = 0.95) -> StudyReport:
     """Tables (descriptive + survival) of one study beside its numbers and their conventions."""
     report = StudyReport(numbers=dict(numbers))
     report.numbers["conventions"] = conventions(settings)
     report.tables.update({name: describe_table(d, settings) for name, d in descriptions.items()})
     surv = [numbers[p["name"]] for p in plan.get("survival", [])]
     if surv:
-        report.tables["survival"] = survival_table(surv, settings.min_cell_count)
+        report.tables["survival"] = survival_table(surv, median_ci, level, settings.min_cell_count)
     return report

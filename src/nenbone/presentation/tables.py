@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from nenbone.formatting import count_percent_text, interval_text, number_text, p_text
+from nenbone.formatting import count_percent_text, count_text, interval_text, number_text, p_text, quantile_text
 from nenbone.presentation import disclosure as dc
 
 if TYPE_CHECKING:  # types only: the numbers come from the analysis (nenbone.analysis.descriptive.describe)
@@ -36,31 +36,36 @@ def suppress(n: int, settings: TableSettings) -> bool:
     return dc.is_small(n, settings.min_cell_count)
 
 
-def count_cell(n: int, d: int, settings: TableSettings, hidden: bool | None = None) -> str:
-    """'n (%)', or what a hidden cell shows; `hidden` comes from complementary suppression (default:
-    hidden when small)."""
+def count_cell(n: int, d: int, settings: TableSettings, group_n: int | None = None,
+               hidden: bool | None = None) -> str:
+    """'n (p%)'; 'n/d (p%)' when the denominator d is not the column's n (values missing or a subgroup);
+    or what a hidden cell shows (`hidden` from complementary suppression; default: hidden when small)."""
     if hidden is None:
         hidden = suppress(n, settings)
     if hidden:
         return dc.hidden_text(n, settings.min_cell_count)
-    return count_percent_text(n, d)
+    text = count_percent_text(n, d)
+    if group_n is not None and d != group_n:
+        return text.replace(f"{n} (", f"{n}/{d} (", 1)
+    return text
 
 
-def median_iqr_cell(m: ds.MedianIQR) -> str:
+def median_iqr_cell(m: ds.MedianIQR, whole: bool = False) -> str:
     if m.n == 0:
         return "-"
-    return f"{_num(m.median)} ({_num(m.q1)}–{_num(m.q3)})"
+    def num(x: float | None) -> str:
+        return quantile_text(x, m.integer_valued, whole=whole)
+    return f"{num(m.median)} ({num(m.q1)}–{num(m.q3)})"
 
 
-def _num(x: float) -> str:
-    return number_text(x, 1).removesuffix(".0") if float(x).is_integer() else number_text(x, 1)
-
-
-def cell_text(cell: ds.Cell, settings: TableSettings, hidden: bool | None = None) -> str:
+def cell_text(cell: ds.Cell, settings: TableSettings, group_n: int | None = None,
+              hidden: bool | None = None) -> str:
     if cell.kind == "count":
-        return count_cell(cell.n, cell.d, settings, hidden)
+        return count_cell(cell.n, cell.d, settings, group_n, hidden)
+    if cell.kind == "missing":
+        return dc.hidden_text(cell.n, settings.min_cell_count) if hidden else count_text(cell.n, settings.min_cell_count)
     if cell.kind == "median_iqr" and cell.summary is not None:
-        return median_iqr_cell(cell.summary)
+        return median_iqr_cell(cell.summary, cell.whole)
     return ""
 
 
@@ -72,7 +77,7 @@ def hidden_cells(description: ds.Description, k: int) -> list[list[bool]]:
     remainder (missing values, other levels) add up to the n in the column's header: complementary
     suppression within the column, so that no hidden level follows by subtraction."""
     rows = description.rows
-    hidden = [[c.kind == "count" and dc.is_small(c.n, k) for c in r.cells] for r in rows]
+    hidden = [[c.kind in ("count", "missing") and dc.is_small(c.n, k) for c in r.cells] for r in rows]
     i = 0
     while i < len(rows):
         r = rows[i]
@@ -105,7 +110,8 @@ def describe_table(description: ds.Description, settings: TableSettings) -> pd.D
     hidden = hidden_cells(description, settings.min_cell_count)
     table = pd.DataFrame([
         {"Characteristic": r.label, "Level": r.level,
-         **dict(zip(headers, (cell_text(c, settings, h) for c, h in zip(r.cells, flags)))),
+         **dict(zip(headers, (cell_text(c, settings, n, h)
+                              for c, (_, n), h in zip(r.cells, description.groups, flags)))),
          "p": p_text(r.test.p) if r.test else "", "Test": r.test.test if r.test else ""}
         for r, flags in zip(description.rows, hidden)])
     if not description.grouped:
@@ -132,12 +138,17 @@ def write_table(table: pd.DataFrame, csv_path: str | Path, md_path: str | Path) 
     write_text_atomic(to_markdown(table), md_path)
 
 
-def survival_table(results: list[dict[str, Any]], min_cell_count: int = 0) -> pd.DataFrame:
-    """One line per Kaplan-Meier curve: n, events, median with both CIs, and the log-rank p.
+MEDIAN_CI_LABELS = {"spss": "SPSS", "loglog": "log-log"}  # the interval conventions by short name
+
+
+def survival_table(results: list[dict[str, Any]], median_ci: str = "loglog", level: float = 0.95,
+                   min_cell_count: int = 0) -> pd.DataFrame:
+    """One line per Kaplan-Meier curve: n, events, median with the study's interval (`median_ci`), log-rank p.
 
     With `min_cell_count`, a small n or number of events is hidden, and so are events whose
     censored remainder (n - events) is small, and a curve's n that the selection's size would give
     away (disclosure control)."""
+    ci_header = f"{round(100 * level)}% CI ({MEDIAN_CI_LABELS[median_ci]})"
     rows = []
     for res in results:
         curves = [(k, v) for k, v in res.items() if isinstance(v, dict) and "median" in v]
@@ -159,8 +170,7 @@ def survival_table(results: list[dict[str, Any]], min_cell_count: int = 0) -> pd
                 "n": dc.hidden_text(n, min_cell_count) if hidden_n[i] else str(n),
                 "Events": dc.hidden_text(events, min_cell_count) if hidden_n[i] else events_text,
                 "Median, months": number_text(median, 1),
-                "95% CI (log-log)": interval_text(km["ci_loglog_lower"], km["ci_loglog_upper"]),
-                "95% CI (SPSS, ±1.96 SE)": interval_text(km["ci_spss_lower"], km["ci_spss_upper"]),
+                ci_header: interval_text(km["ci_lower"], km["ci_upper"]),
                 "Log-rank p": p_text(res.get("logrank_p")) if i == 0 else "",
             })
     table = pd.DataFrame(rows)

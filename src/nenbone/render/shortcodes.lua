@@ -175,6 +175,12 @@ local function fix_image(img)  -- image must exist; PDF (typst): path from the p
   if not f then fail("image", "image not found: " .. img.src .. " (looked for " .. path .. ")") end
   f:close()
   if FORMAT:match("typst") then
+    -- PDF: the vector figure the rule wrote beside the PNG (the PNG is for HTML)
+    local vector = path:gsub("%.png$", ".pdf")
+    if vector ~= path then
+      local g = io.open(vector, "rb")
+      if g then g:close(); path = vector end
+    end
     local rel = pandoc.path.make_relative(path, S.root)
     if rel:sub(1, 2) == ".." or pandoc.path.is_absolute(rel) then
       fail("image", "image " .. img.src .. " lies outside the project root " .. S.root)
