@@ -143,7 +143,7 @@ rule checklists:
     benchmark:
         "results/benchmarks/checklists.tsv"
     conda:
-        "../envs/render.yaml"
+        "../envs/analysis.yaml"
     threads: 1
     resources:
         mem_mb=500,

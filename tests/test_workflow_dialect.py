@@ -38,7 +38,7 @@ def twin_tables(folder):
     settings = TableSettings(CONFIG["analysis"]["chi_square_correction"], 0)
     numbers, _ = study_numbers(derived, plan, analysis["numbers"]["christie"], CONFIG["analysis"])
     report = study_report(plan, numbers, descriptive_tables(derived, plan.get("tables", {}), settings.chi_square_correction),
-                          settings)
+                          settings, CONFIG["christie"]["median_ci"], CONFIG["analysis"]["confidence_level"])
     csv = [folder / f"{t}.csv" for t in TABLES]
     write_tables(report.tables, TABLES, [str(p) for p in csv], [str(folder / f"{t}.md") for t in TABLES])
     return {t: p.read_bytes() for t, p in zip(TABLES, csv)}

@@ -43,9 +43,8 @@ class FlowDiagram:
 
 
 def _count(n: int | str) -> str:
-    if isinstance(n, str):  # hidden by disclosure control
-        return f"n = {n}"
-    return f"n = {n:,}".replace(",", "\u2009")  # thin space as thousands separator
+    """'n = 1212' (no thousands separator: counts print as in the tables and the text), or a hidden count."""
+    return f"n = {n}"
 
 
 def _shown(counts: Sequence[int], k: int) -> list[int | str]:
