@@ -6,6 +6,7 @@ rule numbers:
     input:
         **{study: f"results/analysis/{study}.json" for study in STUDIES},
         codebooks=[config["studies"][s]["codebook"] for s in STUDIES],
+        reports=[f"results/validated/{s}.report.json" for s in STUDIES],
     output:
         "results/numbers.yml",
     log:
@@ -25,6 +26,7 @@ rule numbers:
         settings={s: study_settings(s) for s in STUDIES},
         config={k: config[k] for k in ("analysis", "days_per_month")},
         min_cell_count=config["disclosure"]["min_cell_count"],
+        labels={s: study_label(s) for s in STUDIES},
     script:
         "../scripts/numbers.py"
 

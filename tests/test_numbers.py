@@ -106,3 +106,18 @@ def test_interval_carries_its_estimate_decimals_and_counts_are_whole():
     assert doc["s"]["cox"] == {"hr": "1.78", "lower": "1.16", "upper": "2.73", "p": "0.0092", "lower_model": "1.05"}
     assert (doc["s"]["count"]["median"], doc["s"]["count"]["min"], doc["s"]["count"]["max"]) == ("2", "1", "10")
     assert doc["s"]["count"]["q1"] == "1.5" and doc["s"]["age"]["median"] == "58.0"
+
+
+def test_data_origin_text_says_synthetic_only_of_an_embedded_twin():
+    from nenbone.presentation.numbers import data_origin_numbers
+
+    twin = {"embedded_twin": True, "embedded_twin_of": "christie"}
+    export = {"embedded_twin": False}
+    both = data_origin_numbers({"a": twin, "b": twin}, {"a": "Study A", "b": "Study B"})
+    assert both["summary"] == "every input was an embedded synthetic twin"
+    assert both["studies"]["a"] == {"synthetic": "yes", "input": "the embedded synthetic twin (no real patient)"}
+    mixed = data_origin_numbers({"a": export, "b": twin}, {"a": "Study A", "b": "Study B"})
+    assert mixed["summary"] == "the inputs mixed embedded synthetic twins and users' exports"
+    assert mixed["inputs"].startswith("Study A: a user's export, not an embedded twin: real data; Study B: the embedded")
+    real = data_origin_numbers({"a": export}, {})
+    assert real["summary"] == "no input was an embedded synthetic twin" and "synthetic twin (" not in real["inputs"]

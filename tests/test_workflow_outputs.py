@@ -85,6 +85,8 @@ def test_supplement_pdf_text_has_the_numbers(workflow_run):
         assert shown in text, path
     pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout)[1])
     assert 8 <= pages <= 40
+    # what the data were is read from the inputs (SHA-256 of the embedded twins), not typed
+    assert "In this run, every input was an embedded synthetic twin" in " ".join(text.split())
 
 
 MEDIANS = {"christie": ["time_to_bm", "os_from_bm", "os_from_symptoms"],  # every median the supplement quotes

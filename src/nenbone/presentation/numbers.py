@@ -260,5 +260,22 @@ def settings_numbers(config: dict[str, Any], designs: dict[str, str], study_sett
     return {"settings": settings, "methods": methods}
 
 
+def data_origin_numbers(origins: dict[str, dict[str, Any]], labels: dict[str, str]) -> dict[str, Any]:
+    """What each input was (from its validation report's `data_origin`, decided by SHA-256), as text:
+    the supplement says synthetic only of an input that is an embedded twin."""
+    def what(origin: dict[str, Any]) -> str:
+        return "the embedded synthetic twin (no real patient)" if origin.get("embedded_twin") else \
+            "a user's export, not an embedded twin: real data"
+    studies = {study: {"synthetic": "yes" if o.get("embedded_twin") else "no", "input": what(o)}
+               for study, o in sorted(origins.items())}
+    parts = [f"{labels.get(study, study)}: {studies[study]['input']}" for study in sorted(origins)]
+    every = all(o.get("embedded_twin") for o in origins.values())
+    none = not any(o.get("embedded_twin") for o in origins.values())
+    summary = ("every input was an embedded synthetic twin" if every else
+               "no input was an embedded synthetic twin" if none else
+               "the inputs mixed embedded synthetic twins and users' exports")
+    return {"studies": studies, "summary": summary, "inputs": "; ".join(parts)}
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
