@@ -34,7 +34,9 @@ def study_label(study):
     return config["studies"][study].get("label", study)
 
 
-SYNTHETIC_TWIN = "resources/synthetic/{design}.{ext}"  # the only inputs a rule makes (data.smk)
+SYNTHETIC_TWIN = (
+    "resources/synthetic/{design}.{ext}"  # the only inputs a rule makes (data.smk)
+)
 
 # Before any job: every configured input and codebook is a readable file (a twin may be made yet),
 # and a file at a twin's path that the workflow did not write is refused, never replaced.

@@ -3,12 +3,13 @@
 
 rule synthetic_cohort:
     """Write a design's deterministic synthetic twin as a real SPSS (.sav) or Stata (.dta) file, and
-    the record (SHA-256) that marks it as the workflow's own: only a recorded file is ever replaced."""
+    the record (SHA-256) that marks it as the workflow's own: only a recorded file is ever replaced.
+    """
     input:
         codebook=lambda w: config["studies"][MAIN_STUDIES[w.design]]["codebook"],
     output:
         twin=SYNTHETIC_TWIN,
-        record=SYNTHETIC_TWIN + ".sha256",
+        record=f"{SYNTHETIC_TWIN}.sha256",
     log:
         "results/logs/synthetic_cohort/{design}.{ext}.log",
     benchmark:
