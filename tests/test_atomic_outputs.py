@@ -163,3 +163,13 @@ def test_render_workspace_removed_on_sigterm(tmp_path):
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
     assert list(out.iterdir()) == []
+
+
+def test_failed_rules_read_a_log_given_as_a_list(tmp_path):
+    """Snakemake 9 hands `onerror` its log as a list of paths: read every one, never fail on it."""
+    log = tmp_path / "run.log"
+    log.write_text("Error in rule validate:\n")
+    assert failed_rules([str(log)]) == ["validate"]
+    assert failed_rules([]) == [] and failed_rules(None) == []
+    info = record_failed_run([str(log)], [], tmp_path / "failed_run.json")
+    assert info["snakemake_log"] == [str(log)] and info["failed_rules"] == ["validate"]

@@ -49,9 +49,11 @@ def analysis_tables(study: str, derived: pd.DataFrame, n_rows: int) -> dict[str,
     settings = TableSettings(CONFIG["analysis"]["chi_square_correction"], 0)
     plan, wanted = ANALYSIS["plans"][study], ANALYSIS["numbers"][study]
     if study == "christie":
-        numbers, _ = study_numbers(derived, plan, wanted, CONFIG["analysis"])
+        ci = CONFIG["christie"]["median_ci"]
+        numbers, _ = study_numbers(derived, plan, wanted, CONFIG["analysis"], median_ci=ci)
         descriptions = descriptive_tables(derived, plan.get("tables", {}), settings.chi_square_correction)
-        return dict(study_report(plan, numbers, descriptions, settings).tables)
+        return dict(study_report(plan, numbers, descriptions, settings, ci,
+                                 CONFIG["analysis"]["confidence_level"]).tables)
     from nenbone.analysis import effects
     from nenbone.analysis.matching import balance_table, match, matching_summary
     from nenbone.presentation.mayo_report import matched_tables
@@ -66,11 +68,12 @@ def analysis_tables(study: str, derived: pd.DataFrame, n_rows: int) -> dict[str,
     matched = result.matched[["patient_id", "group", "ps", "logit", "match_id", "weight"]]
     scores = result.scores[["patient_id", "group", "ps", "logit", "matched"]].rename(columns={"logit": "logit_ps"})
     cohort = effects.matched_cohort(derived, matched.rename(columns={"logit": "logit_ps"}))
-    numbers, _ = study_numbers(cohort, plan, wanted, CONFIG["analysis"])
+    ci = m["median_ci"]
+    numbers, _ = study_numbers(cohort, plan, wanted, CONFIG["analysis"], median_ci=ci)
     comparison = effects.matched_comparison(derived, cohort, matching_summary(result, balance), n_rows, plan,
                                             CONFIG["analysis"], m["matching"], m["sensitivity"], scores)
     descriptions = descriptive_tables(cohort, plan.get("tables", {}), settings.chi_square_correction)
-    tables = dict(study_report(plan, numbers, descriptions, settings).tables)
+    tables = dict(study_report(plan, numbers, descriptions, settings, ci, CONFIG["analysis"]["confidence_level"]).tables)
     tables.update(matched_tables(comparison, balance))
     return {**tables, "matched": matched.reset_index(drop=True),
             "effects": pd.DataFrame(comparison["cox_rows"] + comparison["sensitivity_rows"])}

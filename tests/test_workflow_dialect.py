@@ -36,7 +36,8 @@ def twin_tables(folder):
                      CONFIG["days_per_month"], cb)
     plan = analysis["plans"]["christie"]
     settings = TableSettings(CONFIG["analysis"]["chi_square_correction"], 0)
-    numbers, _ = study_numbers(derived, plan, analysis["numbers"]["christie"], CONFIG["analysis"])
+    numbers, _ = study_numbers(derived, plan, analysis["numbers"]["christie"], CONFIG["analysis"],
+                               median_ci=CONFIG["christie"]["median_ci"])
     report = study_report(plan, numbers, descriptive_tables(derived, plan.get("tables", {}), settings.chi_square_correction),
                           settings, CONFIG["christie"]["median_ci"], CONFIG["analysis"]["confidence_level"])
     csv = [folder / f"{t}.csv" for t in TABLES]

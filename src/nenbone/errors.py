@@ -64,6 +64,9 @@ class ValidationError(NenboneError):
     def summary(self) -> str:
         """Each violation's variable, rule and number of patients: no IDs, no values."""
         lines = [f"{self.file}: {len(self.violations)} validation error(s)"]
+        # a violation of the whole file (too few rows, a missing column) names no patient: its detail
+        # is shown; a violation naming patients shows only how many
         lines += [f"  - variable '{v.variable}': rule '{v.rule}' broken"
-                  + (f" ({len(v.patient_ids)} patient(s))" if v.patient_ids else "") for v in self.violations]
+                  + (f" ({len(v.patient_ids)} patient(s))" if v.patient_ids else (f": {v.detail}" if v.detail else ""))
+                  for v in self.violations]
         return "\n".join(lines)

@@ -135,12 +135,22 @@ def collect_rule_times(benchmark_dir: str | Path, out_tsv: str | Path, since: fl
 _FAILED_RULE = re.compile(r"^Error in rule (\S+?):", re.MULTILINE)
 
 
-def failed_rules(snakemake_log: str | Path | None) -> list[str]:
-    """Names of the rules Snakemake reported as failed in its log ("Error in rule X:")."""
-    if not snakemake_log or not Path(snakemake_log).is_file():
+def _log_paths(snakemake_log: Any) -> list[Path]:
+    """Snakemake hands `onerror` its log as a path, a list of paths or nothing, by version."""
+    if not snakemake_log:
         return []
-    text = Path(snakemake_log).read_text(encoding="utf-8", errors="replace")
-    return sorted(set(_FAILED_RULE.findall(text)))
+    if isinstance(snakemake_log, (str, Path)):
+        return [Path(snakemake_log)]
+    return [Path(p) for p in snakemake_log if p]
+
+
+def failed_rules(snakemake_log: Any) -> list[str]:
+    """Names of the rules Snakemake reported as failed in its log ("Error in rule X:")."""
+    found: set[str] = set()
+    for path in _log_paths(snakemake_log):
+        if path.is_file():
+            found.update(_FAILED_RULE.findall(path.read_text(encoding="utf-8", errors="replace")))
+    return sorted(found)
 
 
 def record_failed_run(snakemake_log: str | Path | None, stale: list[str | Path],
@@ -153,7 +163,7 @@ def record_failed_run(snakemake_log: str | Path | None, stale: list[str | Path],
             path.unlink()
             removed.append(str(path))
     info = {"failed_rules": failed_rules(snakemake_log),
-            "snakemake_log": str(snakemake_log) if snakemake_log else None,
+            "snakemake_log": [str(p) for p in _log_paths(snakemake_log)] or None,
             "removed_stale_outputs": removed,
             "note": "the run failed: the supplement was removed because it no longer matched the "
                     "inputs, code and config; fix the failure and run again"}
