@@ -135,6 +135,7 @@ def test_certificate_names_differences():
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.integration  # runs the whole workflow (session fixture)
 def test_committed_manifest_matches_a_fresh_run(workflow_run):
     committed = load_manifest(REPO / MANIFEST)
     comparison = compare(committed, build_manifest(workflow_run))
@@ -155,6 +156,7 @@ def _planned_rules(output: str) -> set[str]:
     return {r[0] for r in rows if len(r) == 2 and r[1].isdigit() and r[0] != "total"}
 
 
+@pytest.mark.integration  # runs the whole workflow (session fixture)
 def test_editing_a_package_module_reruns_exactly_the_dependent_rules(workflow_run):
     module = workflow_run / "src/nenbone/analysis/survival.py"
     original = module.read_bytes()
@@ -175,6 +177,7 @@ def test_editing_a_package_module_reruns_exactly_the_dependent_rules(workflow_ru
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
+@pytest.mark.integration  # runs the whole workflow (session fixture)
 def test_a_changed_analysis_choice_is_named(workflow_run, tmp_path):
     """A copy of the finished run with one analysis choice changed (confidence level 0.95 -> 0.90):
     the comparison with the committed manifest fails and names the numbers and files. (`make verify`
@@ -196,6 +199,7 @@ def test_a_changed_analysis_choice_is_named(workflow_run, tmp_path):
     assert any(p.startswith("number differs: christie.os_from_bm.ci_loglog_lower") for p in problems), problems[:20]
 
 
+@pytest.mark.integration  # runs the whole workflow (session fixture)
 def test_codecheck_yml_is_generated_and_covers_every_output(workflow_run):
     text = (REPO / "codecheck.yml").read_text(encoding="utf-8")
     assert text.startswith("---\n")
