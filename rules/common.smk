@@ -40,8 +40,7 @@ SYNTHETIC_TWIN = (
 
 # Before any job: every configured input and codebook is a readable file (a twin may be made yet),
 # and a file at a twin's path that the workflow did not write is refused, never replaced.
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-from nenbone.io.inputs import input_problems
+from nenbone.io.inputs import input_problems  # src/ is on the path (Snakefile)
 
 INPUT_PROBLEMS = input_problems(config, SYNTHETIC_TWIN, ["sav", "dta"], DESIGNS)
 if INPUT_PROBLEMS:  # one message, no traceback: the run cannot start
