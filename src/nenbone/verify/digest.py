@@ -64,8 +64,15 @@ def _dynamic_package(node: ast.Call) -> str | None:
 def imported_names(path: Path, own_name: str | None = None) -> set[str]:
     """Every module name the file may import (absolute, relative resolved against `own_name`);
     for `from m import a`, both `m` and `m.a` (the caller keeps those that are modules)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     package = _package_of(own_name, path) if own_name else ""
+    return set(_names_in_source(path.read_text(encoding="utf-8"), str(path), package))
+
+
+@lru_cache(maxsize=None)
+def _names_in_source(source: str, filename: str, package: str) -> frozenset[str]:
+    """The package modules a source text may import; keyed by the text itself, so every rule's digest
+    at parse time parses each shared module once, and an edited file is parsed anew."""
+    tree = ast.parse(source, filename=filename)
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -82,7 +89,7 @@ def imported_names(path: Path, own_name: str | None = None) -> set[str]:
             dynamic = _dynamic_package(node)
             if dynamic:
                 found.add(dynamic + ".*")
-    return {n for n in found if n == PACKAGE or n.startswith(PACKAGE + ".")}
+    return frozenset(n for n in found if n == PACKAGE or n.startswith(PACKAGE + "."))
 
 
 def _with_parents(name: str) -> list[str]:
