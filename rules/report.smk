@@ -32,7 +32,8 @@ rule numbers:
 
 
 rule reproduction_check:
-    """Compare each published number with its reproduced value (match / mismatch / not-reproducible)."""
+    """Compare each published number with its reproduced value; the supplement's reproduction section
+    (status by source, discrepancies, compact table; the full table for the appendix; caption texts)."""
     input:
         numbers=rules.numbers.output[0],
         published=[published_numbers(s) for s in MAIN_STUDIES.values()],
@@ -44,6 +45,9 @@ rule reproduction_check:
             category="Reproduction",
         ),
         md="results/reproduction/checks.md",
+        compact="results/reproduction/checks_compact.md",
+        by_source="results/reproduction/status_by_source.md",
+        discrepancies="results/reproduction/discrepancies.md",
         summary="results/reproduction/summary.yml",
     log:
         "results/logs/reproduction_check.log",
@@ -58,6 +62,8 @@ rule reproduction_check:
     params:
         code=code_digest("scripts/reproduction_check.py"),
         studies=list(MAIN_STUDIES.values()),
+        labels={s: study_label(s) for s in MAIN_STUDIES.values()},
+        main_studies=MAIN_STUDIES,
     script:
         "../scripts/reproduction_check.py"
 
@@ -163,7 +169,12 @@ rule render_supplement:
         project="manuscript/_quarto.yml",
         bib="manuscript/references.bib",
         metadata=[rules.numbers.output[0], rules.reproduction_check.output.summary],
-        checks=rules.reproduction_check.output.md,
+        checks=[
+            rules.reproduction_check.output.md,
+            rules.reproduction_check.output.compact,
+            rules.reproduction_check.output.by_source,
+            rules.reproduction_check.output.discrepancies,
+        ],
         checklists=rules.checklists.output,
         additional=rules.additional_cohorts.output[0],
         tables=[f for s in STUDIES for f in study_tables(s, "md")],

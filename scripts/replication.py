@@ -1,4 +1,5 @@
-"""Rule replication: an additional cohort's value of each published number, beside the published and the twin's."""
+"""Rule replication: an additional cohort's value of each published number, beside the published and the
+design's main study's (the synthetic twin by default)."""
 
 from nenbone.runner import run_rule
 
@@ -26,9 +27,12 @@ def main(smk, log):
     rows = replication_rows(published, raw, smk.params.twin, smk.wildcards.study, shown_values)
     table = pd.DataFrame(rows, columns=list(REPLICATION_COLUMNS))
     write_csv(table, smk.output.csv)
-    shown = table.rename(columns={"quantity": "Quantity", "wording": "Wording", "published": "Published",
-                                  "twin": f"{smk.params.twin_label} (twin)", "cohort": smk.params.label,
-                                  "cohort_status": "Status"})
+    # the design's main study is named a twin only when its input is the embedded synthetic twin
+    main_is_twin = shown_values["data"]["studies"][smk.params.twin]["synthetic"] == "yes"
+    main_header = f"{smk.params.twin_label} (twin)" if main_is_twin else smk.params.twin_label
+    shown = table.drop(columns="quantity").rename(columns={
+        "label": "Published number", "wording": "Wording", "published": "Published", "twin": main_header,
+        "cohort": smk.params.label, "cohort_status": "Status"})
     write_bytes_atomic(to_markdown(shown).encode("utf-8"), smk.output.md)
     log.info("%s: %s", smk.wildcards.study, table["cohort_status"].value_counts().to_dict())
 

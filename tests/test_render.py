@@ -492,3 +492,19 @@ def test_browser_decodes_every_image_and_takes_a_screenshot(rendered: SimpleName
     assert head[:8] == b"\x89PNG\r\n\x1a\n"
     assert (int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")) == (1280, 1800)
     print(f"screenshot: {shot}")
+
+
+def test_tbl_colwidths_on_a_table_div_sets_relative_widths_and_a_wrong_count_stops(tmp_path: Path) -> None:
+    """Quarto's tbl-colwidths="[...]" on a table's div: each column's share of the width (HTML <col>
+    widths, typst column fractions); a count that is not the table's stops the render, naming the div."""
+    project = make_project(tmp_path / "p")
+    qmd = project / "fixture.qmd"
+    source = qmd.read_text()
+    qmd.write_text(source.replace("::: {#tbl-cox}", '::: {#tbl-cox tbl-colwidths="[40,20,30,10]"}'))
+    render(project, tmp_path / "out")
+    html_text = (tmp_path / "out" / "s.html").read_text(encoding="utf-8")
+    table = re.search(r'<table id="tbl-cox".*?</table>', html_text, flags=re.S)[0]
+    assert re.findall(r'<col style="width: (\d+)%" />', table) == ["40", "20", "30", "10"]
+    qmd.write_text(source.replace("::: {#tbl-cox}", '::: {#tbl-cox tbl-colwidths="[40,60]"}'))
+    with pytest.raises(RenderError, match=r"tbl-cox: tbl-colwidths gives 2 widths for 4 columns"):
+        render(project, tmp_path / "out2")

@@ -14,7 +14,7 @@ from string import Template
 HEADING = "# Additional cohorts\n\n"
 INTRO = ("Each cohort below is analysed by the design of one of the published studies, with the same\n"
          "derivation, analyses and figures; its last table sets each published number beside the value of\n"
-         "the synthetic twin and this cohort's.\n\n")
+         "that design's study in the main sections and this cohort's.\n\n")
 
 
 def additional_cohorts_section(studies: Mapping[str, Mapping[str, str]], templates: Mapping[str, str]) -> str:

@@ -144,6 +144,16 @@ local function caption_from(blocks)  -- last paragraph of a crossref div is its 
   end
   return blocks, nil
 end
+-- Quarto's tbl-colwidths="[30,70]" on a table's div: relative column widths (else natural widths)
+local function set_colwidths(tbl, spec, id)
+  if not spec then return end
+  local widths, total = {}, 0
+  for w in spec:gmatch("[%d.]+") do widths[#widths + 1] = tonumber(w); total = total + tonumber(w) end
+  if #widths ~= #tbl.colspecs or total <= 0 then
+    fail("crossref", "div #" .. id .. ": tbl-colwidths gives " .. #widths .. " widths for " .. #tbl.colspecs .. " columns")
+  end
+  for i, w in ipairs(widths) do tbl.colspecs[i] = {tbl.colspecs[i][1], w / total} end
+end
 local function div_to_native(div)
   local kind = kind_of(div.identifier)
   if kind ~= "fig" and kind ~= "tbl" then return nil end
@@ -155,7 +165,8 @@ local function div_to_native(div)
     if #body ~= 1 or body[1].t ~= "Table" then
       fail("crossref", "div #" .. div.identifier .. " must hold one table and a caption paragraph")
     end
-    body[1].identifier = div.identifier; body[1].caption = cap or body[1].caption; return body[1]
+    body[1].identifier = div.identifier; body[1].caption = cap or body[1].caption
+    set_colwidths(body[1], div.attributes["tbl-colwidths"], div.identifier); return body[1]
   end
   return pandoc.Figure(body, cap or pandoc.Caption(), pandoc.Attr(div.identifier))
 end
