@@ -414,10 +414,15 @@ def stub_results(manuscript: Path, root: Path) -> dict[str, str]:
         node[key.split(".")[-1]] = tokens[key] = f"K{i:03d}"
     (root / "results").mkdir(parents=True)
     (root / "results" / "numbers.yml").write_text(yaml.safe_dump(tree), encoding="utf-8")
+    # a table whose div gives tbl-colwidths gets as many columns as widths
+    widths = {inc: len(re.findall(r"[\d.]+", w)) for w, inc in re.findall(
+        r'tbl-colwidths="(\[[^\]]*\])"[^}]*\}\s*\{\{<\s*include\s+(\S+)\s*>\}\}', qmd)}
     for inc in re.findall(r"\{\{<\s*include\s+(\S+)\s*>\}\}", qmd):
         path = (manuscript / inc).resolve()
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"| Stub of | {path.name} |\n|:--|--:|\n| row | 1 |\n", encoding="utf-8")
+        extra = widths.get(inc, 2) - 2
+        path.write_text(f"| Stub of | {path.name} |{' x |' * extra}\n|:--|--:|{'--|' * extra}\n"
+                        f"| row | 1 |{' x |' * extra}\n", encoding="utf-8")
     for img in re.findall(r"\]\((\.\./results/figures/[^)\s]+\.png)\)", qmd):
         draw_km_png((manuscript / img).resolve())
     return tokens

@@ -279,7 +279,7 @@ def discrepancies_markdown(checks: list[Check]) -> str:
 
 
 INDEPENDENT_CHECKS = (
-    "Checked independently of this table: the cross-engine check of `make verify` recomputes every "
+    "Checked independently of this table: the cross-engine check run by make verify recomputes every "
     "Kaplan-Meier median with its log-log interval, every log-rank p and the Cox models in R's survival "
     "package from the run's derived data, and the dialect tests (tests/test_dialects.py) run exports coded "
     "in other SPSS and Stata dialects through the same code and require identical results.")
