@@ -18,16 +18,17 @@ def test_study_settings_override_the_design_key_by_key():
 
 
 def test_replication_rows_set_published_twin_and_cohort_side_by_side():
-    published = {"study": "christie", "quantities": [
-        {"id": "bm_n", "wording": "85 had BMs", "source": "abstract", "published": 85, "precision": 0,
-         "kind": "count", "value_key": "christie.bm.n"},
-        {"id": "age", "wording": "median age 58", "source": "abstract", "published": 58, "precision": 0,
-         "kind": "median", "value_key": "christie.age.median"}]}
+    published = {"study": "christie", "sources": {"abstract": "Lim 2019 abstract"}, "quantities": [
+        {"id": "bm_n", "label": "Bone metastases, n", "wording": "85 had BMs", "source": "abstract", "published": 85,
+         "precision": 0, "kind": "count", "value_key": "christie.bm.n", "shown_in": "tbl-christie-baseline"},
+        {"id": "age", "label": "Age, median", "wording": "median age 58", "source": "abstract", "published": 58,
+         "precision": 0, "kind": "median", "value_key": "christie.age.median", "shown_in": "tbl-christie-baseline"}]}
     raw = {"christie": {"bm": {"n": 85}, "age": {"median": 58.2}}, "copy": {"bm": {"n": 40}, "age": {"median": 57.5}}}
     assert study_key("christie.bm.n", "copy") == "copy.bm.n"
     rows = replication_rows(published, raw, "christie", "copy")
     assert [(r["published"], r["twin"], r["cohort"], r["cohort_status"]) for r in rows] == [
         ("85", "85", "40", "mismatch"), ("58", "58", "58", "match")]  # 57.5 rounds half up to 58
+    assert [r["label"] for r in rows] == ["Bone metastases, n", "Age, median"]
 
 
 def test_additional_cohorts_section_fills_the_design_template():

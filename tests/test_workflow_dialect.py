@@ -52,7 +52,8 @@ def test_a_dialect_runs_through_the_workflow_and_gives_the_twins_tables(tmp_path
     config.write_text(yaml.safe_dump({"studies": {
         "christie": {"input": "site/christie_recoded.sav", "codebook": "site/christie_recoded.yaml"},
         "mayo": {"input": "resources/synthetic/mayo.dta", "codebook": "config/codebooks/mayo.yaml"}}}))
-    targets = [f"results/tables/christie_{t}.csv" for t in TABLES] + ["results/derived/christie.attrition.json"]
+    targets = [f"results/tables/christie_{t}.csv" for t in TABLES] + ["results/derived/christie.attrition.json",
+                                                                      "results/reproduction/summary.yml"]
     dry = snakemake(root, "-n", *targets, "--configfile", str(config))
     assert dry.returncode == 0, dry.stderr[-3000:]
     proc = snakemake(root, *targets, "--configfile", str(config))
@@ -68,6 +69,16 @@ def test_a_dialect_runs_through_the_workflow_and_gives_the_twins_tables(tmp_path
     flow = json.loads((root / "results" / "derived" / "christie.attrition.json").read_text())
     assert flow["groups"] == [{"label": "With bone metastases", "n": 85},
                               {"label": "Without bone metastases", "n": 1127}]
+    # the reproduction section calls Study A's input a user's export, never a twin (Study B's is the twin)
+    summary = yaml.safe_load((root / "results" / "reproduction" / "summary.yml").read_text(encoding="utf-8"))
+    caveat = summary["reproduction"]["caveat"]
+    assert "The input of Study A is a user's export" in caveat and "Study A is an embedded" not in caveat
+    assert "The input of Study B is an embedded synthetic twin" in caveat
+    assert summary["reproduction"]["main_input"] == {"christie": "Study A (a user's export)",
+                                                     "mayo": "Study B (the embedded synthetic twin)"}
+    christie_items = [line for line in (root / "results" / "reproduction" / "discrepancies.md").read_text(
+        encoding="utf-8").splitlines() if "UKINETS" in line or "Lim 2019" in line]
+    assert christie_items and not any("twin" in line.lower() for line in christie_items), christie_items
 
     # the same export declared with too few rows allowed: refused at validation with its row count
     small = yaml.safe_load(book.read_text())

@@ -173,7 +173,21 @@ def test_reproduction_check_hides_small_reproduced_counts_and_their_percentages(
     assert {"surgery_n", "surgery_pct", "bone_rfa_n", "bone_resection_n", "ribs_pct", "bone_count_min"} <= set(hidden_ids)
     assert checks.set_index("quantity").loc["bone_rfa_n", "published"] == "2"
     md = (k5_run / "results" / "reproduction" / "checks.md").read_text()
-    assert "| by radiofrequency ablation in two (8 %) patients | 2 | <5 | match |" in md
+    assert ("| Bone radiofrequency ablation, n | Croome 2016 abstract: “by radiofrequency ablation in two (8 %) "
+            "patients” | 2 | <5 | match | Shown in @tbl-mayo-bone. |") in md
+    # the section's tables: the compact one and the full one show the same (hidden) reproduced values,
+    # row for row with checks.csv; the discrepancy list shows no hidden value either
+    for name, column in (("checks_compact.md", 3), ("checks.md", 3)):
+        rows = [line.split(" | ") for line in (k5_run / "results" / "reproduction" / name).read_text().splitlines()[2:]]
+        assert len(rows) == len(checks), name
+        for cells, (_, row) in zip(rows, checks.iterrows()):
+            assert cells[column] == (row["reproduced"] or "none"), (name, row["quantity"], cells)
+    for line in (k5_run / "results" / "reproduction" / "discrepancies.md").read_text().splitlines():
+        label = line.split("**")[1]
+        row = checks.set_index("label").loc[label]
+        assert f"reproduced {row['reproduced'] or 'none'};" in line
+        if row["quantity"] in hidden_ids:
+            assert _hidden(row["reproduced"]), line
 
 
 def _html_text(html: str) -> str:

@@ -55,6 +55,36 @@ def test_every_reproducible_published_number_matches(workflow_run):
     assert "continuity correction: attainable p 0.38–0.84, 0.42 not attainable" in reason
 
 
+def test_reproduction_section_counts_labels_and_caption(workflow_run):
+    """Status by source as counted from checks.csv; readable labels, never ids, in the section's tables;
+    each discrepancy cites its table; the caption says what a match on the twins means."""
+    repro = workflow_run / "results" / "reproduction"
+    checks = pd.read_csv(repro / "checks.csv", dtype=str, keep_default_na=False)
+    specs = [q for p in sorted((workflow_run / "resources" / "published").glob("*.yaml"))
+             for q in yaml.safe_load(p.read_text())["quantities"]]
+    rows = {line.split(" | ")[0].strip("| "): [c.strip(" |") for c in line.split(" | ")[1:]]
+            for line in (repro / "status_by_source.md").read_text().splitlines()[2:]}
+    counts = checks.groupby(["source_label", "status"]).size()
+    statuses = ["match", "mismatch", "consistent-with-alternative", "sources-conflict", "not-reproducible"]
+    for source in ("Lim 2019 abstract", "UKINETS 2018 poster", "Croome 2016 abstract"):
+        want = [str(int(counts.get((source, s), 0))) for s in statuses]
+        assert rows[source] == [*want, str(int((checks["source_label"] == source).sum()))], source
+    assert rows["All sources"] == [str(int((checks["status"] == s).sum())) for s in statuses] + [str(len(checks))]
+    assert rows["UKINETS 2018 poster"][-1] == "6" and rows["Croome 2016 abstract"][-1] == "22"
+    for name in ("checks_compact.md", "checks.md", "discrepancies.md", "status_by_source.md"):
+        text = (repro / name).read_text(encoding="utf-8")
+        ids = [q["id"] for q in specs if re.search(rf"(?<![\w-]){re.escape(q['id'])}(?![\w-])", text)]
+        assert not ids and "_" not in text, (name, ids)
+    compact = (repro / "checks_compact.md").read_text(encoding="utf-8")
+    assert all(f"| {q['label']} |" in compact for q in specs)
+    summary = yaml.safe_load((repro / "summary.yml").read_text(encoding="utf-8"))["reproduction"]
+    assert "by construction of the twin" in summary["caveat"] and "make verify" in summary["caveat"]
+    html = (workflow_run / "results" / "supplement" / "supplement.html").read_text(encoding="utf-8")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html))
+    assert "Reproduced value: Table" in text and "@tbl-" not in text and "@fig-" not in text
+    assert "by construction of the twin" in text and "Appendix: the reproduction check in full" in text
+
+
 def test_numbers_are_formatted_as_the_text_shows_them(numbers, workflow_run):
     for path, text in KEY_NUMBERS:
         assert lookup(numbers, path) == text, path
