@@ -63,5 +63,8 @@ def test_third_cohort_has_a_supplement_section_with_its_replication_table(third_
     assert section.startswith("# Additional cohorts") and "christie_copy_replication.md" in section
     html = (results / "supplement" / "supplement.html").read_text(encoding="utf-8")
     assert "Additional cohorts" in html and "Study A (twin)" in html and "{{&lt;" not in html
+    # the caption names what the design's main study's input was (here the embedded twin)
+    assert "its value in Study A (the embedded synthetic twin) and in this cohort" in html
+    assert "Published number" in html and "| bm_n |" not in (results / "reproduction" / "christie_copy_replication.md").read_text()
     # the main reproduction check is the published studies' only
     assert set(checks["study"]) == {"christie", "mayo"}

@@ -273,9 +273,18 @@ def discrepancies_markdown(checks: list[Check]) -> str:
     items = [c for c in checks if c.status != "match"]
     if not items:
         return "None: every published number was reproduced.\n"
-    lines = [f"- **{c.label}** ({c.source_label}: “{c.wording}”): published {c.published}, reproduced "
-             f"{c.reproduced or 'none'}; {STATUS_TEXT[c.status]}. {cited_reason(c)}" for c in items]
+    lines = [f"- **{c.label}** ({c.source_label}: “{c.wording}”): published {c.published}, {reproduced_text(c)}; "
+             f"{STATUS_TEXT[c.status]}. {cited_reason(c)}" for c in items]
     return "\n".join(lines) + "\n"
+
+
+def reproduced_text(check: Check) -> str:
+    """The reproduced value in words: for 'consistent-with-alternative' it is what another analysis can
+    attain, not what the reproduced data give."""
+    value = check.reproduced or "none"
+    if check.status == "consistent-with-alternative":
+        return f"attainable {value} by an alternative analysis"
+    return f"reproduced {value}"
 
 
 INDEPENDENT_CHECKS = (
