@@ -513,3 +513,6 @@ def test_tbl_colwidths_on_a_table_div_sets_relative_widths_and_a_wrong_count_sto
     qmd.write_text(source.replace("::: {#tbl-cox}", '::: {#tbl-cox tbl-colwidths="[40,60]"}'))
     with pytest.raises(RenderError, match=r"tbl-cox: tbl-colwidths gives 2 widths for 4 columns"):
         render(project, tmp_path / "out2")
+    qmd.write_text(source.replace("::: {#tbl-cox}", '::: {#tbl-cox tbl-colwidths="[40,20,wide,10]"}'))
+    with pytest.raises(RenderError, match=r"tbl-cox: tbl-colwidths has 'wide', not a positive number"):
+        render(project, tmp_path / "out3")

@@ -148,8 +148,12 @@ end
 local function set_colwidths(tbl, spec, id)
   if not spec then return end
   local widths, total = {}, 0
-  for w in spec:gmatch("[%d.]+") do widths[#widths + 1] = tonumber(w); total = total + tonumber(w) end
-  if #widths ~= #tbl.colspecs or total <= 0 then
+  for w in spec:gmatch("[^%[%],%s]+") do
+    local n = tonumber(w)
+    if not n or n <= 0 then fail("crossref", "div #" .. id .. ": tbl-colwidths has '" .. w .. "', not a positive number") end
+    widths[#widths + 1] = n; total = total + n
+  end
+  if #widths ~= #tbl.colspecs then
     fail("crossref", "div #" .. id .. ": tbl-colwidths gives " .. #widths .. " widths for " .. #tbl.colspecs .. " columns")
   end
   for i, w in ipairs(widths) do tbl.colspecs[i] = {tbl.colspecs[i][1], w / total} end
