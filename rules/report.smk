@@ -32,8 +32,7 @@ rule numbers:
 
 
 rule reproduction_check:
-    """Compare each published number with its reproduced value; the supplement's reproduction section
-    (status by source, discrepancies, compact table; the full table for the appendix; caption texts)."""
+    """Compare each published number with its reproduced value, and write the reproduction section."""
     input:
         numbers=rules.numbers.output[0],
         published=[published_numbers(s) for s in MAIN_STUDIES.values()],
