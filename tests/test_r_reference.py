@@ -191,3 +191,20 @@ def test_matched_cohort_file_is_the_default_twins_matched_cohort():
     cohort = cohort.sort_values(["match_id", "group", "os_months"], ignore_index=True)
     pd.testing.assert_frame_equal(cohort, MATCHED.assign(group=MATCHED["group"].astype(str)), check_dtype=False,
                                   rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("transform", ["km", "identity"])
+@pytest.mark.parametrize("model", ["efron", "efron_strata"])
+def test_zph_smoothed_curve_and_band_equal_r_plot(model, transform):
+    """R's plot.cox.zph curve (natural spline, 4 df, 40 grid points) and its +-2 SE band, recorded from R's
+    own plotting code (make_reference.R), for each covariate; and cox.zph()$var."""
+    kw = {k: (COX[v] if k in ("strata", "weights") else v) for k, v in ZPH[model].items()}
+    z = engine.zph(COX["time"], COX["event"], COX[["x1", "x2"]], names=["x1", "x2"], transform=transform, **kw)
+    case = f"zph_{model}_{transform}"
+    close(z.var, r(case, "var"))
+    for j in range(2):
+        curve = engine.zph_smooth(z, j)
+        close(curve.x, r(case, f"smooth_x_{j + 1}"))
+        close(curve.fit, r(case, f"smooth_fit_{j + 1}"))
+        close(curve.upper, r(case, f"smooth_upper_{j + 1}"))
+        close(curve.lower, r(case, f"smooth_lower_{j + 1}"))
