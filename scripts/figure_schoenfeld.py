@@ -13,10 +13,10 @@ def main(smk, log):
 
     document = json.loads(open(smk.input.schoenfeld, encoding="utf-8").read())
     models = fig_.schoenfeld_models(document, smk.params.ties)
-    labels = fig_.column_labels(models, load_codebook(smk.input.codebook))
+    codebook = load_codebook(smk.input.codebook)
+    labels = fig_.column_labels(models, codebook)
     style = style_from_config(dict(smk.params.style))
-    transform = fig_.TRANSFORM_NAMES[models[0]["transform"]]
-    figure = fig_.plot_schoenfeld(models, style, labels=labels, time_label=f"{smk.params.time_label} ({transform})")
+    figure = fig_.plot_schoenfeld(models, style, labels=labels, time_label=fig_.time_axis_label(document, codebook))
     fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
     for problem in fig_.layout_problems(figure):
         log.warning(problem)

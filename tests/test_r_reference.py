@@ -208,3 +208,33 @@ def test_zph_smoothed_curve_and_band_equal_r_plot(model, transform):
         close(curve.fit, r(case, f"smooth_fit_{j + 1}"))
         close(curve.upper, r(case, f"smooth_upper_{j + 1}"))
         close(curve.lower, r(case, f"smooth_lower_{j + 1}"))
+
+
+def test_ph_curves_document_equals_r_and_holds_no_residuals():
+    """What the analysis writes (survival.ph_curves): R's plot.cox.zph curve and band per covariate, R's
+    cox.zph tests, time ticks at 1 - S(t-) of the Kaplan-Meier curve, and no per-event residual."""
+    doc = sv.ph_curves(COX, "time", "event", ["x1", "x2"], tick_every=6.0)
+    case = "zph_efron_km"
+    close([doc["global"]["chi2"]], r(case, "chisq")[2:])
+    for j, col in enumerate(doc["columns"]):
+        close(col["x"], r(case, f"smooth_x_{j + 1}"))
+        close(col["fit"], r(case, f"smooth_fit_{j + 1}"))
+        close(col["lower"], r(case, f"smooth_lower_{j + 1}"))
+        close(col["upper"], r(case, f"smooth_upper_{j + 1}"))
+        close(col["coef"], r("efron_plain", "coef")[j])
+        close([col["test"]["chi2"], col["test"]["p"]], [r(case, "chisq")[j], r(case, "p")[j]])
+    assert doc["events"] == int(COX["event"].sum()) and doc["n"] == len(COX)
+    # ticks every 6 months: at an event time t, g(t) = 1 - S(t-) = 1 - S at the previous distinct time
+    km = sv.kaplan_meier(COX["time"], COX["event"])
+    s_before = dict(zip(km.table["time"], km.table["S"], strict=True))
+    event_times = sorted(COX.loc[COX["event"] == 1, "time"].unique())
+    assert [t["time"] for t in doc["time_ticks"]] == [v for v in (6.0, 12.0, 18.0, 24.0, 30.0)
+                                                      if event_times[0] <= v <= event_times[-1]]
+    assert sum(t["time"] in event_times for t in doc["time_ticks"]) >= 2
+    for tick in doc["time_ticks"]:
+        if tick["time"] in event_times:
+            before = max((t for t in s_before if t < tick["time"]), default=None)
+            assert tick["x"] == pytest.approx(1 - (s_before[before] if before is not None else 1.0), abs=1e-12)
+    n_events = doc["events"]
+    sizes = {len(v) for c in doc["columns"] for v in c.values() if isinstance(v, list)}
+    assert n_events not in sizes and sizes == {40}  # grid values only: nothing with one entry per event

@@ -29,6 +29,7 @@ GID_COEF = "schoenfeld-coef"
 GID_ZERO = "schoenfeld-zero"
 
 TRANSFORM_NAMES = {"km": "Kaplan-Meier scale", "rank": "rank scale", "identity": "linear scale", "log": "log scale"}
+"""How the time axis is spaced, per cox.zph transform (km: g(t) = 1 - S(t-), ticks labelled in time units)."""
 
 
 def schoenfeld_models(document: Mapping[str, Any], ties: str) -> list[dict[str, Any]]:
@@ -166,3 +167,12 @@ def column_labels(models: Sequence[Mapping[str, Any]], codebook: Any = None) -> 
             name = f"{name}: {c['level']} vs {c['reference']}"
         out[term] = name
     return out
+
+
+def time_axis_label(document: Mapping[str, Any], codebook: Any = None) -> str:
+    """'Time (months)' with the unit of the model's duration in the codebook, and the scale of g(t)."""
+    variables = {**getattr(codebook, "variables", {}), **getattr(codebook, "derived", {})} if codebook else {}
+    unit = getattr(variables.get(str(document.get("duration"))), "unit", None)
+    transforms = {m.get("transform") for m in document.get("models", [])}
+    scale = TRANSFORM_NAMES.get(transforms.pop(), "") if len(transforms) == 1 else ""
+    return f"Time{f' ({unit})' if unit else ''}" + (f"\n{scale}" if scale else "")
