@@ -372,8 +372,8 @@ def test_pooled_sd_caliper_by_hand_gives_another_matched_set():
     sc = scores_frame(np.array([2.0, 2.2, 2.4]), np.array([0.0, 0.2, 0.4, 1.6]))
     common = dict(ratio=1, caliper_sd_logit=1.2, treated_order="descending_ps", seed=3)
     default = match_on_scores(sc, **common)
-    all_units = match_on_scores(sc, caliper_sd="all_units", **common)
-    pooled = match_on_scores(sc, caliper_sd="pooled_within", **common)
+    all_units = match_on_scores(sc, caliper_sd_convention="all_units", **common)
+    pooled = match_on_scores(sc, caliper_sd_convention="pooled_within", **common)
     pooled_hand = ((0.04 + 1.55 / 3) / 2) ** 0.5
     assert pooled_hand == pytest.approx(0.527573, abs=1e-6)
     assert all_units.sd_logit == pytest.approx((6.2971428571428571 / 6) ** 0.5, rel=1e-12)
@@ -389,11 +389,11 @@ def test_pooled_sd_caliper_by_hand_gives_another_matched_set():
 
     assert pairs(all_units) == [(2.4, 1.6)]
     assert pairs(pooled) == [(2.2, 1.6)]
-    assert pooled.settings["caliper_sd"] == "pooled_within"
+    assert pooled.settings["caliper_sd_convention"] == "pooled_within"
 
 
 def test_caliper_sd_reaches_the_matcher_from_the_settings_and_is_reported():
-    """match() passes matching.caliper_sd on; the summary names it; an unknown convention is refused."""
+    """match() passes matching.caliper_sd_convention on; the summary names it; an unknown convention is refused."""
     from nenbone.analysis.matching import logit_sd, matching_summary
     from nenbone.analysis.ps_reporting import caliper_in_logit_units
 
@@ -403,18 +403,20 @@ def test_caliper_sd_reaches_the_matcher_from_the_settings_and_is_reported():
                           "age": rng.normal(60, 10, n) + np.where(np.arange(n) < 15, 8.0, 0.0)})
     settings = {"treated_group": "T", "control_group": "C", "covariates": ["age"], "ratio": 2,
                 "caliper_sd_logit": 0.2, "treated_order": "descending_ps", "replace": False, "seed": 1}
-    res = match(frame, {**settings, "caliper_sd": "pooled_within"})
+    res = match(frame, {**settings, "caliper_sd_convention": "pooled_within"})
     logit, treated = res.scores["logit"].to_numpy(), res.scores["treated"].to_numpy()
     t, c = logit[treated], logit[~treated]
     assert res.sd_logit == pytest.approx(((statistics.variance(t) + statistics.variance(c)) / 2) ** 0.5, rel=1e-12)
     assert res.caliper == pytest.approx(0.2 * res.sd_logit, rel=1e-12)
     summary = matching_summary(res, balance_table(frame, res, ["age"]))
-    assert summary["caliper_sd"] == "pooled_within" and summary["caliper_logit"] == pytest.approx(res.caliper)
+    assert summary["caliper_sd_convention"] == "pooled_within"
+    assert summary["caliper_logit"] == pytest.approx(res.caliper)
     # the reporting helper uses the same definition
     assert caliper_in_logit_units(logit, treated, 0.2, sd="pooled_within")["caliper_logit"] == pytest.approx(res.caliper)
     default = match(frame, settings)
     assert default.sd_logit == pytest.approx(statistics.stdev(logit), rel=1e-12)
-    assert matching_summary(default, balance_table(frame, default, ["age"]))["caliper_sd"] == "all_units"
+    default_summary = matching_summary(default, balance_table(frame, default, ["age"]))
+    assert default_summary["caliper_sd_convention"] == "all_units"
     assert logit_sd(logit, treated, "all_units") == default.sd_logit
-    with pytest.raises(ConfigError, match="caliper_sd must be one of all_units, pooled_within"):
-        match(frame, {**settings, "caliper_sd": "pooled"})
+    with pytest.raises(ConfigError, match="caliper_sd_convention must be one of all_units, pooled_within"):
+        match(frame, {**settings, "caliper_sd_convention": "pooled"})

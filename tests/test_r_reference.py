@@ -224,17 +224,25 @@ def test_ph_curves_document_equals_r_and_holds_no_residuals():
         close(col["coef"], r("efron_plain", "coef")[j])
         close([col["test"]["chi2"], col["test"]["p"]], [r(case, "chisq")[j], r(case, "p")[j]])
     assert doc["events"] == int(COX["event"].sum()) and doc["n"] == len(COX)
-    # ticks every 6 months: at an event time t, g(t) = 1 - S(t-) = 1 - S at the previous distinct time
+    # ticks every 6 months at g(t) = 1 - S(t-) (S from survival.kaplan_meier), interpolated linearly between
+    # the event times around t, as R's plot labels its axis
     km = sv.kaplan_meier(COX["time"], COX["event"])
-    s_before = dict(zip(km.table["time"], km.table["S"], strict=True))
+    surv = dict(zip(km.table["time"], km.table["S"], strict=True))
     event_times = sorted(COX.loc[COX["event"] == 1, "time"].unique())
+
+    def g(t):  # 1 - S just before t
+        before = [u for u in surv if u < t]
+        return 1 - (surv[max(before)] if before else 1.0)
+
     assert [t["time"] for t in doc["time_ticks"]] == [v for v in (6.0, 12.0, 18.0, 24.0, 30.0)
                                                       if event_times[0] <= v <= event_times[-1]]
-    assert sum(t["time"] in event_times for t in doc["time_ticks"]) >= 2
+    assert len(doc["time_ticks"]) >= 3
     for tick in doc["time_ticks"]:
-        if tick["time"] in event_times:
-            before = max((t for t in s_before if t < tick["time"]), default=None)
-            assert tick["x"] == pytest.approx(1 - (s_before[before] if before is not None else 1.0), abs=1e-12)
+        t = tick["time"]
+        a = max(u for u in event_times if u <= t)
+        b = min(u for u in event_times if u >= t)
+        expected = g(a) if a == b else g(a) + (t - a) / (b - a) * (g(b) - g(a))
+        assert tick["x"] == pytest.approx(expected, abs=1e-12)
     n_events = doc["events"]
     sizes = {len(v) for c in doc["columns"] for v in c.values() if isinstance(v, list)}
     assert n_events not in sizes and sizes == {40}  # grid values only: nothing with one entry per event

@@ -6,7 +6,7 @@ Conventions (each result names its own):
   (default): SD over every patient in the propensity model, treated and controls together
   (ddof = 1, R ``sd()``), as MatchIt's ``std.caliper = TRUE`` and ``analysis.matching``.
   ``sd="pooled_within"``: Austin's (2011) pooled SD sqrt((s_t^2 + s_c^2) / 2) of the two groups.
-  Both are ``analysis.matching.logit_sd``, the SD the matcher uses (config ``matching.caliper_sd``).
+  Both are ``analysis.matching.logit_sd``, the SD the matcher uses (config ``matching.caliper_sd_convention``).
 * Variance ratio = variance in the treated / variance in the controls, for continuous covariates
   (cobalt reports none for binary ones). With weights, each variance is the weighted variance with
   the reliability-weights correction sum w (x - m)^2 / (sum w - sum w^2 / sum w), i.e. R
