@@ -595,14 +595,15 @@ def _schoenfeld_document():
                 "x": x.tolist(), "fit": fit.tolist(), "lower": (fit - 0.8).tolist(), "upper": (fit + 0.8).tolist()}
 
     ticks = [{"time": 12.0, "x": 0.1}, {"time": 24.0, "x": 0.3}, {"time": 36.0, "x": 0.33}, {"time": 60.0, "x": 0.7}]
+    smoother = {"method": "natural spline", "df": 4, "band_se": 2.0, "n_grid": 5}
     models = []
     for ties in ("efron", "breslow"):
         models.append({"analysis": f"cox_unadjusted_{ties}", "label": f"Unadjusted ({ties})", "ties": ties,
-                       "transform": "km", "n": 125, "events": 79, "time_ticks": ticks,
+                       "transform": "km", "n": 125, "events": 79, "time_ticks": ticks, "smoother": smoother,
                        "global": {"chi2": 0.6022, "df": 1, "p": 0.4377},
                        "columns": [column("group[T.LB]", "group", "LB", 0.575, 0.6022, 1, 0.4377)]})
         models.append({"analysis": f"cox_adjusted_{ties}", "label": f"Adjusted ({ties})", "ties": ties,
-                       "transform": "km", "n": 125, "events": 79, "time_ticks": ticks,
+                       "transform": "km", "n": 125, "events": 79, "time_ticks": ticks, "smoother": smoother,
                        "global": {"chi2": 4.07, "df": 3, "p": 0.254},
                        "columns": [column("group[T.LB]", "group", "LB", 0.613, 1.41, 1, 0.234),
                                    column("age_years", "age_years", None, -0.005, 0.55, 1, 0.457),
@@ -636,7 +637,8 @@ def test_schoenfeld_plot_one_panel_per_covariate_per_model_with_its_test(tmp_pat
         # time ticks: 60 (a multiple of 5 steps) first, then 24, then 12; 36 is too close to 24 (0.03 < 0.104)
         assert [t.get_text() for t in ax.get_xticklabels()] == ["12", "24", "60"]
     texts = _texts(fig)
-    assert any("Adjusted (efron): 79 deaths in 125 patients; global test \u03c7\u00b2 = 4.07, df = 3, p = 0.25" in
+    assert "\u03b2(t), natural spline (4 df)" in texts and "\u00b12 SE band" in texts
+    assert any("Adjusted (efron): 79 events in 125 patients; global test \u03c7\u00b2 = 4.07, df = 3, p = 0.25" in
                t.replace("\n", " ") for t in texts)
     assert F.layout_problems(fig) == []
     assert fig.get_size_inches()[0] <= 180 / 25.4

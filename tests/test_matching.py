@@ -420,3 +420,13 @@ def test_caliper_sd_reaches_the_matcher_from_the_settings_and_is_reported():
     assert logit_sd(logit, treated, "all_units") == default.sd_logit
     with pytest.raises(ConfigError, match="caliper_sd_convention must be one of all_units, pooled_within"):
         match(frame, {**settings, "caliper_sd_convention": "pooled"})
+
+
+def test_pooled_sd_of_a_group_of_one_is_refused_not_guessed():
+    from nenbone.analysis.matching import logit_sd
+
+    assert logit_sd(np.array([1.0, 2.0, 4.0]), np.array([True, False, False]), "all_units") == pytest.approx(
+        statistics.stdev([1.0, 2.0, 4.0]))
+    with pytest.raises(MatchingError, match="1 treated and 2 controls"):
+        match_on_scores(scores_frame(np.array([1.0]), np.array([2.0, 4.0])), ratio=1, caliper_sd_logit=0.2,
+                        treated_order="data", seed=1, caliper_sd_convention="pooled_within")

@@ -224,6 +224,7 @@ def test_ph_curves_document_equals_r_and_holds_no_residuals():
         close(col["coef"], r("efron_plain", "coef")[j])
         close([col["test"]["chi2"], col["test"]["p"]], [r(case, "chisq")[j], r(case, "p")[j]])
     assert doc["events"] == int(COX["event"].sum()) and doc["n"] == len(COX)
+    assert (doc["smoother"]["df"], doc["smoother"]["band_se"], doc["smoother"]["n_grid"]) == (4, 2.0, 40)
     # ticks every 6 months at g(t) = 1 - S(t-) (S from survival.kaplan_meier), interpolated linearly between
     # the event times around t, as R's plot labels its axis
     km = sv.kaplan_meier(COX["time"], COX["event"])

@@ -646,10 +646,10 @@ def zph(time: Any, event: Any, x: Any, *, names: Any = None, terms: dict[str, li
 # The smoothed scaled Schoenfeld residuals: R's plot.cox.zph
 # ----------------------------------------------------------------------------------------------
 
-ZPH_SMOOTH_METHOD = ("least-squares natural cubic spline with 4 df (intercept included; boundary knots at the "
-                     "extremes of g(t), interior knots at its 1/3 and 2/3 quantiles) through the scaled Schoenfeld "
-                     "residuals against g(t), with a pointwise band of +-2 standard errors, as R survival's "
-                     "plot.cox.zph (df = 4, nsmo = 40, se = TRUE)")
+ZPH_SMOOTH_METHOD = ("least-squares natural cubic spline (intercept included; boundary knots at the extremes of "
+                     "g(t), interior knots at equally spaced quantiles) through the scaled Schoenfeld residuals "
+                     "against g(t), with a pointwise band of +- k standard errors, as R survival's plot.cox.zph "
+                     "(its defaults: df = 4, nsmo = 40 grid points, k = 2)")
 
 
 @dataclass(frozen=True)

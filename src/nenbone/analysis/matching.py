@@ -208,14 +208,17 @@ def fit_propensity(
 def logit_sd(logit: np.ndarray, treated: np.ndarray, convention: str = "all_units") -> float:
     """The SD of the logit a caliper is a multiple of: over all patients (``all_units``, MatchIt) or
     Austin's pooled within-group SD sqrt((s_t^2 + s_c^2) / 2) (``pooled_within``); ddof = 1 throughout.
-    0 when there are too few patients to estimate it (one patient in all, or in a group)."""
+    All units: 0 for a single patient (as before). Pooled: refused (MatchingError) unless both groups have
+    two or more patients: a group's variance is not defined otherwise."""
     x = np.asarray(logit, dtype=float)
     t = np.asarray(treated, dtype=bool)
     if convention == "all_units":
         return float(np.std(x, ddof=1)) if x.size > 1 else 0.0
     if convention == "pooled_within":
         if t.sum() < 2 or (~t).sum() < 2:
-            return 0.0
+            raise MatchingError(f"matching: the pooled SD of the logit (caliper_sd_convention pooled_within) needs "
+                                f"two or more patients in each group; the model has {int(t.sum())} treated and "
+                                f"{int((~t).sum())} controls")
         return float(np.sqrt((np.var(x[t], ddof=1) + np.var(x[~t], ddof=1)) / 2))
     raise ConfigError(f"matching.caliper_sd_convention: must be one of {', '.join(SD_CONVENTIONS)} "
                       f"(got {convention!r})")

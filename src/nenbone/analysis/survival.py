@@ -771,11 +771,16 @@ def ph_curves(
     ties: str = "efron",
     tick_every: float = 12.0,
     n_grid: int = 40,
+    smooth_df: int = 4,
+    band_se: float = 2.0,
 ) -> dict[str, Any]:
     """The PH test of ``ph_test`` (method "score") with, per covariate column, beta(t) smoothed from the
-    scaled Schoenfeld residuals on a grid of g(t) (R's plot.cox.zph: ``cox.zph_smooth``).
+    scaled Schoenfeld residuals on a grid of g(t) (R's plot.cox.zph: ``analysis.cox.zph_smooth``).
 
-    Only aggregates are returned, no residual (one per event: an event time and a covariate value):
+    Only aggregates are returned, no residual (one per event: an event time and a covariate value, which
+    could be mapped back to a patient). With the km transform (the workflow's, as ph_test's default) the
+    grid runs from g = 0 to 1 - S(t-) at the last event, values of the Kaplan-Meier curve; with identity or
+    log its ends would be the first and last event times, one patient's value each.
     per column the grid x, fit, lower, upper, the Cox coefficient and its term's test; per model the
     global test; ``time_ticks``: g(t) at the multiples of ``tick_every`` (time units) between the first
     and the last event time, by linear interpolation between the events' (t, g(t)) as R's plot labels
@@ -789,7 +794,7 @@ def ph_curves(
     term_of = {j: term for term, cols in groups.items() for j in cols}
     columns = []
     for j, row in enumerate(terms.to_dict(orient="records")):
-        curve = engine.zph_smooth(res, j, n_grid=n_grid, name=row["term"])
+        curve = engine.zph_smooth(res, j, df=smooth_df, n_grid=n_grid, band_se=band_se, name=row["term"])
         t = list(groups).index(term_of[j])
         columns.append({"term": row["term"], "covariate": row["covariate"], "level": row["level"],
                         "reference": row["reference"], "coef": float(res.coef[j]),
@@ -802,6 +807,7 @@ def ph_curves(
     ticks = np.arange(np.ceil(times[0] / tick_every), np.floor(times[-1] / tick_every) + 1) * tick_every
     return {"transform": time_transform, "ties": ties, "n": int(len(frame)), "events": int(res.time.size),
             "global": {"chi2": float(res.chisq[k]), "df": int(res.df[k]), "p": float(res.p[k])},
-            "test_method": res.method, "smoother": engine.ZPH_SMOOTH_METHOD,
+            "test_method": res.method,
+            "smoother": {"method": engine.ZPH_SMOOTH_METHOD, "df": smooth_df, "band_se": band_se, "n_grid": n_grid},
             "time_ticks": [{"time": float(v), "x": float(np.interp(v, times, g))} for v in ticks],
             "columns": columns}

@@ -40,6 +40,10 @@ def schoenfeld_models(document: Mapping[str, Any], ties: str) -> list[dict[str, 
         raise FigureInputError(f"scaled-Schoenfeld figure: no Cox model with {ties!r} ties in the analysis "
                                f"document (have: {', '.join(have) or 'none'})")
     for m in models:
+        smoother = m.get("smoother")
+        if not isinstance(smoother, Mapping) or not {"df", "band_se"} <= set(smoother):
+            raise FigureInputError(f"scaled-Schoenfeld figure: model {m.get('analysis')!r} does not say how its "
+                                   "curve was smoothed (smoother.df, smoother.band_se)")
         for c in m.get("columns", []):
             arrays = [np.asarray(c.get(k, []), dtype=float) for k in ("x", "fit", "lower", "upper")]
             if len({a.size for a in arrays}) != 1 or not arrays[0].size or not all(np.isfinite(a).all() for a in arrays):
@@ -97,7 +101,7 @@ def plot_schoenfeld(
         handles = None
         row = 0
         for model, nrows in zip(models, rows_per_model, strict=True):
-            head = (f"{model['label']}: {model['events']} deaths in {model['n']} patients; "
+            head = (f"{model['label']}: {model['events']} events in {model['n']} patients; "
                     f"global test {ph_test_title(model['global'])}")
             header = fig.add_subplot(grid[row, :])
             header.axis("off")
@@ -139,7 +143,9 @@ def _panel(ax: Any, col: Mapping[str, Any], model: Mapping[str, Any], style: Fig
     ax.set_ylim(lo, hi)
     ax.tick_params(labelsize=style.small_font_size)
     ax.yaxis.set_major_formatter(mpl_minus_formatter())
-    names = ["\u03b2(t), natural spline (4 df)", "\u00b12 SE band", "Cox coefficient (constant \u03b2)", "\u03b2 = 0"]
+    smoother = model["smoother"]
+    names = [f"\u03b2(t), natural spline ({int(smoother['df'])} df)", f"\u00b1{float(smoother['band_se']):g} SE band",
+             "Cox coefficient (constant \u03b2)", "\u03b2 = 0"]
     return [curve, band, coef, zero], names
 
 
