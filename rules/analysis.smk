@@ -89,6 +89,7 @@ rule analyse_mayo:
         numbers="results/analysis/{study}.json",
         curves="results/analysis/{study}.curves.json",
         effects="results/analysis/{study}_effects.csv",
+        schoenfeld="results/analysis/{study}.schoenfeld.json",
         tables=table_reports("mayo"),
         markdown=[f"{TABLE_DIR}/{{study}}_{t}.md" for t in DESIGN_TABLES["mayo"]],
     log:

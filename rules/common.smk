@@ -138,7 +138,7 @@ FIGURE_SPECS = config["figure_specs"]
 # The figures of each design besides its Kaplan-Meier figures (figure_specs.km.<design>) and flow diagram.
 DESIGN_FIGURES = {
     "christie": ["management"],
-    "mayo": ["ps_distribution", "love", "forest"],
+    "mayo": ["ps_distribution", "love", "forest", "schoenfeld"],
 }
 KM_FIGURE_NAMES = sorted({name for _, name, _ in km_specs()})
 

@@ -198,3 +198,36 @@ rule figure_forest:
         style=config["figures"],
     script:
         "../scripts/figure_forest.py"
+
+
+rule figure_schoenfeld:
+    """Mayo design: beta(t) from the scaled Schoenfeld residuals, one panel per covariate per Cox model
+    (R's plot.cox.zph curve and band), titled with its proportional-hazards test."""
+    input:
+        schoenfeld=rules.analyse_mayo.output.schoenfeld,
+        codebook=study_codebook,
+    output:
+        **figure_report(
+            "{study}_schoenfeld",
+            "../report/figures/mayo_schoenfeld.rst",
+            "Effect estimates",
+        ),
+    log:
+        "results/logs/figure_schoenfeld/{study}.log",
+    benchmark:
+        "results/benchmarks/figure_schoenfeld/{study}.tsv"
+    wildcard_constraints:
+        study=design_studies("mayo"),
+    conda:
+        "../envs/figures.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        code=code_digest("scripts/figure_schoenfeld.py"),
+        label=lambda w: study_label(w.study),
+        ties=config["analysis"]["cox_ties"],
+        style=config["figures"],
+    script:
+        "../scripts/figure_schoenfeld.py"

@@ -1,5 +1,5 @@
 """Rule analyse_mayo: a mayo-design study's numbers and tables in the matched cohort, Kaplan-Meier curves,
-Cox models and sensitivity analyses."""
+Cox models (with the smoothed scaled Schoenfeld residuals of each) and sensitivity analyses."""
 
 from nenbone.runner import run_rule
 
@@ -46,6 +46,9 @@ def main(smk, log):
     write_csv(pd.DataFrame(effect_rows), smk.output.effects, float_format="%.6f")
     write_json(to_plain(report.numbers), smk.output.numbers)
     write_json(to_plain(curves_document(numbers, curves, p.median_ci)), smk.output.curves)
+    schoenfeld = effects.schoenfeld_curves(cohort, p.plan["cox"], list(p.matching["covariates"]),
+                                           float(p.analysis["at_risk_every_months"]))
+    write_json(to_plain(schoenfeld), smk.output.schoenfeld)
     log.info("%s: %d tables, %d effect estimates", smk.wildcards.study, len(report.tables), len(effect_rows))
 
 

@@ -100,3 +100,13 @@ def test_study_settings_and_main_studies_are_checked_against_their_design():
     wrong["supplement"]["main_studies"]["mayo"] = "christie"
     with pytest.raises(ConfigError, match="study 'christie' has design 'christie'"):
         check_designs(wrong, SCHEMA)
+
+
+def test_caliper_sd_convention_is_one_of_the_two_sds_or_absent():
+    checked = check_config(config(mayo__matching__caliper_sd_convention="pooled_within"), SCHEMA)
+    assert checked["mayo"]["matching"]["caliper_sd_convention"] == "pooled_within"
+    with pytest.raises(ConfigError, match="mayo.matching.caliper_sd_convention"):
+        check_config(config(mayo__matching__caliper_sd_convention="pooled"), SCHEMA)
+    absent = config()
+    del absent["mayo"]["matching"]["caliper_sd_convention"]
+    check_config(absent, SCHEMA)  # optional: the matcher then uses all units, as MatchIt

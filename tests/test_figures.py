@@ -576,3 +576,94 @@ def test_bars_hide_a_count_whose_complement_is_small():
     fig = F.plot_bars(counts, STYLE, xlabel="Patients (%)", min_cell_count=5)
     assert "suppressed/85" in _texts(fig) and "37/85 (44%)" in _texts(fig)  # 85 - 83 = 2 would follow
     assert "83/85 (98%)" in _texts(F.plot_bars(counts, STYLE, xlabel="Patients (%)"))
+
+
+# ----------------------------------------------------------------------------------------------
+# Scaled-Schoenfeld plot
+# ----------------------------------------------------------------------------------------------
+
+
+def _schoenfeld_document():
+    """Two models as the analysis writes them (survival.ph_curves): 1 and 3 covariate columns, both ties."""
+    x = np.linspace(0.0, 0.8, 5)
+
+    def column(term, covariate, level, coef, chi2, df, p):
+        fit = coef + 0.5 * (x - 0.4)
+        reference = {"LB": "L", "male": "female"}.get(level)
+        return {"term": term, "covariate": covariate, "level": level, "reference": reference,
+                "coef": coef, "test": {"term": covariate, "chi2": chi2, "df": df, "p": p},
+                "x": x.tolist(), "fit": fit.tolist(), "lower": (fit - 0.8).tolist(), "upper": (fit + 0.8).tolist()}
+
+    ticks = [{"time": 12.0, "x": 0.1}, {"time": 24.0, "x": 0.3}, {"time": 36.0, "x": 0.33}, {"time": 60.0, "x": 0.7}]
+    smoother = {"method": "natural spline", "df": 4, "band_se": 2.0, "n_grid": 5}
+    models = []
+    for ties in ("efron", "breslow"):
+        models.append({"analysis": f"cox_unadjusted_{ties}", "label": f"Unadjusted ({ties})", "ties": ties,
+                       "transform": "km", "n": 125, "events": 79, "time_ticks": ticks, "smoother": smoother,
+                       "global": {"chi2": 0.6022, "df": 1, "p": 0.4377},
+                       "columns": [column("group[T.LB]", "group", "LB", 0.575, 0.6022, 1, 0.4377)]})
+        models.append({"analysis": f"cox_adjusted_{ties}", "label": f"Adjusted ({ties})", "ties": ties,
+                       "transform": "km", "n": 125, "events": 79, "time_ticks": ticks, "smoother": smoother,
+                       "global": {"chi2": 4.07, "df": 3, "p": 0.254},
+                       "columns": [column("group[T.LB]", "group", "LB", 0.613, 1.41, 1, 0.234),
+                                   column("age_years", "age_years", None, -0.005, 0.55, 1, 0.457),
+                                   column("sex[T.male]", "sex", "male", 0.046, 0.0101, 1, 0.92)]})
+    return {"exposure": "group", "duration": "os_months", "models": models}
+
+
+def test_schoenfeld_plot_one_panel_per_covariate_per_model_with_its_test(tmp_path):
+    doc = _schoenfeld_document()
+    models = F.schoenfeld_models(doc, "efron")
+    assert [m["analysis"] for m in models] == ["cox_unadjusted_efron", "cox_adjusted_efron"]
+    labels = {"group[T.LB]": "Study group: LB vs L", "age_years": "Age (years)", "sex[T.male]": "Sex: male vs female"}
+    fig = F.plot_schoenfeld(models, STYLE, labels=labels, time_label="Time (months)\nKaplan-Meier scale")
+    panels = [ax for ax in fig.axes if ax.get_gid() == F.GID_PANEL]
+    assert len(panels) == 1 + 3
+    titles = [ax.get_title(loc="left") for ax in panels]
+    assert titles == ["\u03c7\u00b2 = 0.60, df = 1, p = 0.44", "\u03c7\u00b2 = 1.41, df = 1, p = 0.23",
+                      "\u03c7\u00b2 = 0.55, df = 1, p = 0.46", "\u03c7\u00b2 = 0.01, df = 1, p = 0.92"]
+    assert [ax.get_ylabel().replace("\n", " ") for ax in panels] == [
+        "Beta(t) for Study group: LB vs L", "Beta(t) for Study group: LB vs L", "Beta(t) for Age (years)",
+        "Beta(t) for Sex: male vs female"]
+    cols = [c for m in models for c in m["columns"]]
+    for ax, col in zip(panels, cols, strict=True):
+        (curve,) = [ln for ln in ax.get_lines() if ln.get_gid() == F.GID_BETA_T]
+        assert curve.get_xydata().tolist() == [[a, b] for a, b in zip(col["x"], col["fit"], strict=True)]
+        (coef,) = [ln for ln in ax.get_lines() if ln.get_gid() == F.GID_COEF]
+        (zero,) = [ln for ln in ax.get_lines() if ln.get_gid() == F.GID_ZERO]
+        assert coef.get_ydata()[0] == col["coef"] and zero.get_ydata()[0] == 0
+        band = [c for c in ax.collections if c.get_gid() == F.GID_BAND]
+        assert len(band) == 1
+        # time ticks: 60 (a multiple of 5 steps) first, then 24, then 12; 36 is too close to 24 (0.03 < 0.104)
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["12", "24", "60"]
+    texts = _texts(fig)
+    assert "\u03b2(t), natural spline (4 df)" in texts and "\u00b12 SE band" in texts
+    assert any("Adjusted (efron): 79 events in 125 patients; global test \u03c7\u00b2 = 4.07, df = 3, p = 0.25" in
+               t.replace("\n", " ") for t in texts)
+    assert F.layout_problems(fig) == []
+    assert fig.get_size_inches()[0] <= 180 / 25.4
+    F.save_figure(fig, tmp_path / "a.png", tmp_path / "a.pdf", dpi=60)
+    again = F.plot_schoenfeld(models, STYLE, labels=labels, time_label="Time (months)\nKaplan-Meier scale")
+    F.save_figure(again, tmp_path / "b.png", tmp_path / "b.pdf", dpi=60)
+    assert _sha(tmp_path / "a.png") == _sha(tmp_path / "b.png") and _sha(tmp_path / "a.pdf") == _sha(tmp_path / "b.pdf")
+    with pytest.raises(F.FigureInputError, match="no Cox model with 'exact' ties"):
+        F.schoenfeld_models(doc, "exact")
+    broken = _schoenfeld_document()
+    broken["models"][0]["columns"][0]["upper"] = broken["models"][0]["columns"][0]["upper"][:-1]
+    with pytest.raises(F.FigureInputError, match="unequal length"):
+        F.schoenfeld_models(broken, "efron")
+
+
+def test_schoenfeld_labels_and_time_axis_from_the_codebook():
+    from types import SimpleNamespace
+
+    codebook = SimpleNamespace(variables={}, derived={
+        "group": SimpleNamespace(label="Study group", unit=None), "sex": SimpleNamespace(label="Sex", unit=None),
+        "age_years": SimpleNamespace(label="Age at resection", unit="years"),
+        "os_months": SimpleNamespace(label="Overall survival", unit="months")})
+    doc = _schoenfeld_document()
+    models = F.schoenfeld_models(doc, "efron")
+    assert F.column_labels(models, codebook) == {"group[T.LB]": "Study group: LB vs L",
+                                                 "age_years": "Age at resection (years)",
+                                                 "sex[T.male]": "Sex: male vs female"}
+    assert F.time_axis_label(doc, codebook) == "Time (months)\nKaplan-Meier scale"

@@ -354,3 +354,79 @@ def test_imputation_is_seeded_and_fills_what_complete_cases_drop():
     c = imputed_matching(frame, settings, COX, {"m": 20, "seed": 12, "iterations": 2}, 0.95)
     assert a == b and a["hr"] != c["hr"]  # reruns identical; another seed, other draws
     assert a["n"] == 75 and a["lower"] < a["hr"] < a["upper"]
+
+
+# ------------------------------------------------------------- caliper SD: all units (MatchIt) or Austin's pooled
+
+
+def test_pooled_sd_caliper_by_hand_gives_another_matched_set():
+    """Treated logits 2.0, 2.2, 2.4; controls 0.0, 0.2, 0.4, 1.6; caliper 1.2 SD, 1:1, descending order.
+
+    By hand: var_t = (0.2^2 + 0 + 0.2^2) / 2 = 0.04; control mean 0.55, var_c = (0.55^2 + 0.35^2 + 0.15^2
+    + 1.05^2) / 3 = 1.55 / 3; pooled SD = sqrt((0.04 + 1.55/3) / 2) = sqrt(0.278333...) = 0.527573.
+    All units: mean 8.8/7, sum of squares 6.297143, SD = sqrt(6.297143 / 6) = 1.024463.
+    Caliper 1.2 x SD: 1.229356 (all units) and 0.633087 (pooled).
+    All units: 2.4 takes 1.6 (0.8 <= 1.229); 2.2 and 2.0 find only 0.4 and below (>= 1.6 away): one pair (2.4, 1.6).
+    Pooled: 2.4 -> 1.6 is 0.8 > 0.633: none; 2.2 -> 1.6 is 0.6: matched; 2.0 -> 0.4 is 1.6: none: pair (2.2, 1.6).
+    """
+    sc = scores_frame(np.array([2.0, 2.2, 2.4]), np.array([0.0, 0.2, 0.4, 1.6]))
+    common = dict(ratio=1, caliper_sd_logit=1.2, treated_order="descending_ps", seed=3)
+    default = match_on_scores(sc, **common)
+    all_units = match_on_scores(sc, caliper_sd_convention="all_units", **common)
+    pooled = match_on_scores(sc, caliper_sd_convention="pooled_within", **common)
+    pooled_hand = ((0.04 + 1.55 / 3) / 2) ** 0.5
+    assert pooled_hand == pytest.approx(0.527573, abs=1e-6)
+    assert all_units.sd_logit == pytest.approx((6.2971428571428571 / 6) ** 0.5, rel=1e-12)
+    assert all_units.sd_logit == pytest.approx(1.024463, abs=1e-6)
+    assert pooled.sd_logit == pytest.approx(pooled_hand, rel=1e-12)
+    assert all_units.caliper == pytest.approx(1.2 * 1.024463, abs=1e-5)
+    assert pooled.caliper == pytest.approx(1.2 * pooled_hand, rel=1e-12)
+    assert default.caliper == all_units.caliper and default.matched.equals(all_units.matched)
+
+    def pairs(res):
+        m = res.matched
+        return sorted(zip(m.loc[m["treated"], "logit"], m.loc[~m["treated"], "logit"], strict=True))
+
+    assert pairs(all_units) == [(2.4, 1.6)]
+    assert pairs(pooled) == [(2.2, 1.6)]
+    assert pooled.settings["caliper_sd_convention"] == "pooled_within"
+
+
+def test_caliper_sd_reaches_the_matcher_from_the_settings_and_is_reported():
+    """match() passes matching.caliper_sd_convention on; the summary names it; an unknown convention is refused."""
+    from nenbone.analysis.matching import logit_sd, matching_summary
+    from nenbone.analysis.ps_reporting import caliper_in_logit_units
+
+    rng = np.random.default_rng(5)
+    n = 60
+    frame = pd.DataFrame({"patient_id": [f"p{i}" for i in range(n)], "group": np.where(np.arange(n) < 15, "T", "C"),
+                          "age": rng.normal(60, 10, n) + np.where(np.arange(n) < 15, 8.0, 0.0)})
+    settings = {"treated_group": "T", "control_group": "C", "covariates": ["age"], "ratio": 2,
+                "caliper_sd_logit": 0.2, "treated_order": "descending_ps", "replace": False, "seed": 1}
+    res = match(frame, {**settings, "caliper_sd_convention": "pooled_within"})
+    logit, treated = res.scores["logit"].to_numpy(), res.scores["treated"].to_numpy()
+    t, c = logit[treated], logit[~treated]
+    assert res.sd_logit == pytest.approx(((statistics.variance(t) + statistics.variance(c)) / 2) ** 0.5, rel=1e-12)
+    assert res.caliper == pytest.approx(0.2 * res.sd_logit, rel=1e-12)
+    summary = matching_summary(res, balance_table(frame, res, ["age"]))
+    assert summary["caliper_sd_convention"] == "pooled_within"
+    assert summary["caliper_logit"] == pytest.approx(res.caliper)
+    # the reporting helper uses the same definition
+    assert caliper_in_logit_units(logit, treated, 0.2, sd="pooled_within")["caliper_logit"] == pytest.approx(res.caliper)
+    default = match(frame, settings)
+    assert default.sd_logit == pytest.approx(statistics.stdev(logit), rel=1e-12)
+    default_summary = matching_summary(default, balance_table(frame, default, ["age"]))
+    assert default_summary["caliper_sd_convention"] == "all_units"
+    assert logit_sd(logit, treated, "all_units") == default.sd_logit
+    with pytest.raises(ConfigError, match="caliper_sd_convention must be one of all_units, pooled_within"):
+        match(frame, {**settings, "caliper_sd_convention": "pooled"})
+
+
+def test_pooled_sd_of_a_group_of_one_is_refused_not_guessed():
+    from nenbone.analysis.matching import logit_sd
+
+    assert logit_sd(np.array([1.0, 2.0, 4.0]), np.array([True, False, False]), "all_units") == pytest.approx(
+        statistics.stdev([1.0, 2.0, 4.0]))
+    with pytest.raises(MatchingError, match="1 treated and 2 controls"):
+        match_on_scores(scores_frame(np.array([1.0]), np.array([2.0, 4.0])), ratio=1, caliper_sd_logit=0.2,
+                        treated_order="data", seed=1, caliper_sd_convention="pooled_within")

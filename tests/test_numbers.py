@@ -121,3 +121,18 @@ def test_data_origin_text_says_synthetic_only_of_an_embedded_twin():
     assert mixed["inputs"].startswith("Study A: a user's export, not an embedded twin: real data; Study B: the embedded")
     real = data_origin_numbers({"a": export}, {})
     assert real["summary"] == "no input was an embedded synthetic twin" and "synthetic twin (" not in real["inputs"]
+
+
+def test_methods_name_the_sd_the_caliper_is_a_multiple_of():
+    from nenbone.presentation.numbers import mayo_methods
+
+    settings = {"period": {"from": "1989-01-01", "to": "2015-08-31"}, "major_resection_min_segments": 3,
+                "matching": {"treated_group": "LB", "control_group": "L", "covariates": ["age_years"], "ratio": 4,
+                             "caliper_sd_logit": 0.2, "treated_order": "descending_ps", "seed": 1}}
+    default = mayo_methods(settings, {})["caliper_sd_text"]
+    assert "over every patient in the model (LB and L together, as MatchIt)" in default
+    settings["matching"]["caliper_sd_convention"] = "all_units"
+    assert mayo_methods(settings, {})["caliper_sd_text"] == default
+    settings["matching"]["caliper_sd_convention"] = "pooled_within"
+    pooled = mayo_methods(settings, {})["caliper_sd_text"]
+    assert pooled.startswith("Austin's pooled standard deviation") and "LB and the L variances" in pooled

@@ -191,3 +191,59 @@ def test_matched_cohort_file_is_the_default_twins_matched_cohort():
     cohort = cohort.sort_values(["match_id", "group", "os_months"], ignore_index=True)
     pd.testing.assert_frame_equal(cohort, MATCHED.assign(group=MATCHED["group"].astype(str)), check_dtype=False,
                                   rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("transform", ["km", "identity"])
+@pytest.mark.parametrize("model", ["efron", "efron_strata"])
+def test_zph_smoothed_curve_and_band_equal_r_plot(model, transform):
+    """R's plot.cox.zph curve (natural spline, 4 df, 40 grid points) and its +-2 SE band, recorded from R's
+    own plotting code (make_reference.R), for each covariate; and cox.zph()$var."""
+    kw = {k: (COX[v] if k in ("strata", "weights") else v) for k, v in ZPH[model].items()}
+    z = engine.zph(COX["time"], COX["event"], COX[["x1", "x2"]], names=["x1", "x2"], transform=transform, **kw)
+    case = f"zph_{model}_{transform}"
+    close(z.var, r(case, "var"))
+    for j in range(2):
+        curve = engine.zph_smooth(z, j)
+        close(curve.x, r(case, f"smooth_x_{j + 1}"))
+        close(curve.fit, r(case, f"smooth_fit_{j + 1}"))
+        close(curve.upper, r(case, f"smooth_upper_{j + 1}"))
+        close(curve.lower, r(case, f"smooth_lower_{j + 1}"))
+
+
+def test_ph_curves_document_equals_r_and_holds_no_residuals():
+    """What the analysis writes (survival.ph_curves): R's plot.cox.zph curve and band per covariate, R's
+    cox.zph tests, time ticks at 1 - S(t-) of the Kaplan-Meier curve, and no per-event residual."""
+    doc = sv.ph_curves(COX, "time", "event", ["x1", "x2"], tick_every=6.0)
+    case = "zph_efron_km"
+    close([doc["global"]["chi2"]], r(case, "chisq")[2:])
+    for j, col in enumerate(doc["columns"]):
+        close(col["x"], r(case, f"smooth_x_{j + 1}"))
+        close(col["fit"], r(case, f"smooth_fit_{j + 1}"))
+        close(col["lower"], r(case, f"smooth_lower_{j + 1}"))
+        close(col["upper"], r(case, f"smooth_upper_{j + 1}"))
+        close(col["coef"], r("efron_plain", "coef")[j])
+        close([col["test"]["chi2"], col["test"]["p"]], [r(case, "chisq")[j], r(case, "p")[j]])
+    assert doc["events"] == int(COX["event"].sum()) and doc["n"] == len(COX)
+    assert (doc["smoother"]["df"], doc["smoother"]["band_se"], doc["smoother"]["n_grid"]) == (4, 2.0, 40)
+    # ticks every 6 months at g(t) = 1 - S(t-) (S from survival.kaplan_meier), interpolated linearly between
+    # the event times around t, as R's plot labels its axis
+    km = sv.kaplan_meier(COX["time"], COX["event"])
+    surv = dict(zip(km.table["time"], km.table["S"], strict=True))
+    event_times = sorted(COX.loc[COX["event"] == 1, "time"].unique())
+
+    def g(t):  # 1 - S just before t
+        before = [u for u in surv if u < t]
+        return 1 - (surv[max(before)] if before else 1.0)
+
+    assert [t["time"] for t in doc["time_ticks"]] == [v for v in (6.0, 12.0, 18.0, 24.0, 30.0)
+                                                      if event_times[0] <= v <= event_times[-1]]
+    assert len(doc["time_ticks"]) >= 3
+    for tick in doc["time_ticks"]:
+        t = tick["time"]
+        a = max(u for u in event_times if u <= t)
+        b = min(u for u in event_times if u >= t)
+        expected = g(a) if a == b else g(a) + (t - a) / (b - a) * (g(b) - g(a))
+        assert tick["x"] == pytest.approx(expected, abs=1e-12)
+    n_events = doc["events"]
+    sizes = {len(v) for c in doc["columns"] for v in c.values() if isinstance(v, list)}
+    assert n_events not in sizes and sizes == {40}  # grid values only: nothing with one entry per event

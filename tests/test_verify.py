@@ -170,7 +170,7 @@ def test_editing_a_package_module_reruns_exactly_the_dependent_rules(workflow_ru
     # the rules whose scripts import analysis/survival.py, directly or through another module; the
     # figures that only draw what analysis wrote (flow, propensity plots) and the data rules do not
     assert planned == {"all", "analyse_christie", "analyse_mayo", "figure_km", "figure_management",
-                       "figure_forest", "numbers", "reproduction_check", "render_supplement"}
+                       "figure_forest", "figure_schoenfeld", "numbers", "reproduction_check", "render_supplement"}
     assert not planned & {"synthetic_cohort", "ingest", "validate", "derive", "match", "figure_flow"}
     # restored: nothing to do
     proc = _snakemake(workflow_run, "-n")

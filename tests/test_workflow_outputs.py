@@ -291,3 +291,31 @@ def test_snakemake_report_has_every_figure_and_table_and_no_patient_data(workflo
     assert figures <= shown and tables <= shown and "checks.csv" in shown
     pattern = _leak_pattern(workflow_run)
     assert not [m for t in texts for m in pattern.findall(t)][:5]
+
+
+def test_schoenfeld_figure_has_one_panel_per_covariate_of_each_cox_model(workflow_run):
+    """Rule figure_schoenfeld: PNG and PDF; one panel ('Beta(t) for ...') per design column of the unadjusted
+    and the adjusted Cox model (ties of config analysis.cox_ties), counted from the matched cohort's
+    covariates; the analysis document holds grids and tests only, no value per event."""
+    from PIL import Image
+
+    res = workflow_run / "results"
+    config = yaml.safe_load((workflow_run / "config" / "config.yaml").read_text())
+    covariates = config["mayo"]["matching"]["covariates"]
+    derived = pd.read_parquet(res / "derived" / "mayo.parquet")
+    matched = pd.read_parquet(res / "matched" / "mayo_matched.parquet")
+    cohort = derived[derived["patient_id"].isin(matched["patient_id"])].dropna(subset=covariates)
+    columns = sum(1 if pd.api.types.is_numeric_dtype(cohort[c]) or pd.api.types.is_bool_dtype(cohort[c])
+                  else cohort[c].nunique() - 1 for c in covariates)
+    expected = 1 + (1 + columns)  # unadjusted: the exposure; adjusted: the exposure and the covariates' columns
+    text = subprocess.run(["pdftotext", str(res / "figures" / "mayo_schoenfeld.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert text.count("Beta(t) for") == expected
+    assert Image.open(res / "figures" / "mayo_schoenfeld.png").size[0] > 1000
+    doc = json.loads((res / "analysis" / "mayo.schoenfeld.json").read_text())
+    ties = config["analysis"]["cox_ties"]
+    assert sum(len(m["columns"]) for m in doc["models"] if m["ties"] == ties) == expected
+    effects = pd.read_csv(res / "analysis" / "mayo_effects.csv").set_index("analysis")
+    for m in doc["models"]:
+        assert m["global"]["p"] == pytest.approx(effects.loc[m["analysis"], "ph_p"], abs=1e-6)
+        assert all(len(c[k]) == 40 for c in m["columns"] for k in ("x", "fit", "lower", "upper"))

@@ -95,6 +95,34 @@ for (name in names(zfits)) {
   }
 }
 
+# plot.cox.zph's smoothed curve and band, as R draws them: its own code run with `lines` recording
+# the (x, y) it is given (three calls per covariate: the fit, the upper and the lower band)
+plot_zph_lines <- function(z) {
+  captured <- list()
+  f <- survival:::plot.cox.zph
+  env <- new.env(parent = environment(f))
+  env$lines <- function(x, y, ...) captured[[length(captured) + 1]] <<- list(x = x, y = y)
+  environment(f) <- env
+  pdf(NULL)
+  on.exit(dev.off())
+  f(z)
+  captured
+}
+for (name in c("efron", "efron_strata")) {
+  for (tr in c("km", "identity")) {
+    z <- cox.zph(zfits[[name]], transform = tr)
+    drawn <- plot_zph_lines(z)
+    case <- paste0("zph_", name, "_", tr)
+    put(case, "var", z$var)
+    for (i in seq_len(ncol(z$y))) {
+      put(case, paste0("smooth_x_", i), drawn[[3 * i - 2]]$x)
+      put(case, paste0("smooth_fit_", i), drawn[[3 * i - 2]]$y)
+      put(case, paste0("smooth_upper_", i), drawn[[3 * i - 1]]$y)
+      put(case, paste0("smooth_lower_", i), drawn[[3 * i]]$y)
+    }
+  }
+}
+
 # ------------------------------------------------------------------ Kaplan-Meier and log-rank
 km <- read.csv(file.path(dir, "km_edges.csv"))
 for (curve in unique(km$curve)) {

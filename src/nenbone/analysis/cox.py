@@ -506,6 +506,8 @@ class ZphResult:
     time: np.ndarray  # event times (sorted by stratum, then time)
     x: np.ndarray  # transformed event times g(t)
     scaled_residuals: np.ndarray  # events x covariates: beta + scaled Schoenfeld residual
+    coef: np.ndarray | None = None  # the fitted Cox coefficients (one per covariate column)
+    var: np.ndarray | None = None  # R's cox.zph()$var: (I / d)^-1, the scale of the residuals (plot bands)
 
 
 def transform_times(time: np.ndarray, event: np.ndarray, transform: str) -> np.ndarray:
@@ -636,4 +638,74 @@ def zph(time: Any, event: Any, x: Any, *, names: Any = None, terms: dict[str, li
     asc = np.lexsort((rs.time[dead], rs.strata[dead]))  # R's order: stratum, then time ascending
     return ZphResult(terms=tuple(terms), chisq=chisq_a, df=df_a, p=chdtrc(df_a, chisq_a), transform=transform,
                      method=f"{label}; transform {transform}; {ties.capitalize()} ties",
-                     time=rs.time[dead][asc], x=g_all[dead][asc], scaled_residuals=scaled[asc])
+                     time=rs.time[dead][asc], x=g_all[dead][asc], scaled_residuals=scaled[asc],
+                     coef=np.asarray(beta, dtype=float).copy(), var=np.linalg.inv(info / ndead))
+
+
+# ----------------------------------------------------------------------------------------------
+# The smoothed scaled Schoenfeld residuals: R's plot.cox.zph
+# ----------------------------------------------------------------------------------------------
+
+ZPH_SMOOTH_METHOD = ("least-squares natural cubic spline (intercept included; boundary knots at the extremes of "
+                     "g(t), interior knots at equally spaced quantiles) through the scaled Schoenfeld residuals "
+                     "against g(t), with a pointwise band of +- k standard errors, as R survival's plot.cox.zph "
+                     "(its defaults: df = 4, nsmo = 40 grid points, k = 2)")
+
+
+@dataclass(frozen=True)
+class ZphSmooth:
+    """beta(t) estimated from the scaled Schoenfeld residuals of one covariate column, on a grid of g(t)."""
+
+    x: np.ndarray  # grid of transformed times g(t), from the smallest to the largest at an event
+    fit: np.ndarray  # the smoothed beta(t) at x
+    lower: np.ndarray  # fit - band_se x SE
+    upper: np.ndarray
+    method: str = ZPH_SMOOTH_METHOD
+
+
+def natural_spline_basis(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
+    """A basis of the natural cubic splines with the given knots (sorted, boundary knots first and last),
+    intercept included: len(knots) columns (Hastie, Tibshirani, Friedman, ESL eq. 5.4-5.5). It spans the
+    same space as R's ``splines::ns(x, knots = interior, Boundary.knots = ends, intercept = TRUE)``, so
+    least-squares fits and their standard errors are the same, whatever the basis."""
+    lo, hi = float(knots[0]), float(knots[-1])
+    scale = hi - lo if hi > lo else 1.0
+    u, k = (np.asarray(x, dtype=float) - lo) / scale, (np.asarray(knots, dtype=float) - lo) / scale
+
+    def d(j: int) -> np.ndarray:
+        return (np.maximum(u - k[j], 0) ** 3 - np.maximum(u - k[-1], 0) ** 3) / (k[-1] - k[j])
+
+    cols = [np.ones_like(u), u] + [d(j) - d(len(k) - 2) for j in range(len(k) - 2)]
+    return np.column_stack(cols)
+
+
+def zph_smooth(res: ZphResult, column: int, *, df: int = 4, n_grid: int = 40, band_se: float = 2.0,
+               name: str | None = None) -> ZphSmooth:
+    """R's ``plot.cox.zph`` curve for one covariate column: the scaled Schoenfeld residuals regressed on a
+    natural cubic spline of g(t) with ``df`` degrees of freedom (knots from the grid and the event g(t)
+    together, as R computes them), evaluated on ``n_grid`` equally spaced points of g(t); band: fit +-
+    ``band_se`` x sqrt(var_jj x p' (X'X)^-1 p), var = ``res.var`` (R: ``2 * sqrt(x$var[i, i] * seval)``).
+    Refused (CoxModelError) when the spline cannot be fitted (fewer distinct event times than df)."""
+    if res.var is None:
+        raise CoxModelError("PH plot: the cox.zph result carries no variance (computed by an older zph)")
+    xx = np.asarray(res.x, dtype=float)
+    y = np.asarray(res.scaled_residuals, dtype=float)[:, column]
+    keep = np.isfinite(y)
+    grid = np.linspace(xx.min(), xx.max(), n_grid)
+    both = np.concatenate([grid, xx])
+    n_interior = df - 2  # ns(df, intercept = TRUE): df - 1 - 1 interior knots at equally spaced quantiles
+    interior = np.quantile(both, np.linspace(0, 1, n_interior + 2)[1:-1])  # R quantile type 7
+    knots = np.concatenate([[both.min()], interior, [both.max()]])
+    design = natural_spline_basis(xx[keep], knots)
+    q, r = np.linalg.qr(design)
+    if np.linalg.matrix_rank(design) < df or np.min(np.abs(np.diag(r))) < 1e-10 * np.max(np.abs(np.diag(r))):
+        raise CoxModelError(f"PH plot: the spline of the scaled Schoenfeld residuals of '{name or column + 1}' "
+                            f"cannot be fitted ({np.unique(xx[keep]).size} distinct event times for {df} df)")
+    coef = np.linalg.solve(r, q.T @ y[keep])
+    pmat = natural_spline_basis(grid, knots)
+    fit = pmat @ coef
+    r_inv = np.linalg.solve(r, np.eye(df))
+    seval = np.sum((pmat @ r_inv) ** 2, axis=1)  # p' (X'X)^-1 p
+    half = band_se * np.sqrt(res.var[column, column] * seval)
+    return ZphSmooth(x=grid, fit=fit, lower=fit - half, upper=fit + half)
+

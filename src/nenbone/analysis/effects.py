@@ -58,16 +58,40 @@ def cox_estimate(frame: pd.DataFrame, spec: dict[str, Any], covariates: list[str
     return {**exposure_term(result, exposure), "method": method, "n_dropped_missing": int(len(frame) - len(data))}, result
 
 
+def matched_cox_models(covariates: list[str]) -> list[tuple[str, str, str, list[str]]]:
+    """The Cox models of the matched cohort, each (analysis, label, ties, covariates): unadjusted and
+    adjusted for the matching covariates, with Efron and with Breslow ties."""
+    out = []
+    for ties in ("efron", "breslow"):
+        for name, covs in (("unadjusted", []), ("adjusted", list(covariates))):
+            label = f"Matched 1:k, {'adjusted for matching covariates' if covs else 'unadjusted'} ({ties.capitalize()})"
+            out.append((f"cox_{name}_{ties}", label, ties, covs))
+    return out
+
+
 def cox_models(cohort: pd.DataFrame, spec: dict[str, Any], covariates: list[str], level: float) -> list[dict[str, Any]]:
     """Unadjusted and covariate-adjusted Cox models, with Efron and with Breslow ties."""
     rows = []
-    for ties in ("efron", "breslow"):
-        for name, covs in (("unadjusted", []), ("adjusted", covariates)):
-            est, _ = cox_estimate(cohort, spec, covs, ties, level, cluster=spec.get("cluster"))
-            label = f"Matched 1:k, {'adjusted for matching covariates' if covs else 'unadjusted'} ({ties.capitalize()})"
-            rows.append({"analysis": f"cox_{name}_{ties}", "label": label, **est,
-                         "ph_p": ph_check(cohort, spec, covs, ties)["p"]})
+    for analysis, label, ties, covs in matched_cox_models(covariates):
+        est, _ = cox_estimate(cohort, spec, covs, ties, level, cluster=spec.get("cluster"))
+        rows.append({"analysis": analysis, "label": label, **est, "ph_p": ph_check(cohort, spec, covs, ties)["p"]})
     return rows
+
+
+def schoenfeld_curves(cohort: pd.DataFrame, spec: dict[str, Any], covariates: list[str],
+                      tick_every: float) -> dict[str, Any]:
+    """Per Cox model of ``cox_models`` (same rows, complete cases and transform as ``ph_check``): the PH test
+    and, per covariate column, beta(t) smoothed from the scaled Schoenfeld residuals with its band, on a
+    grid of the transformed time (``survival.ph_curves``; no residual points: they are one per patient)."""
+    models = []
+    for analysis, label, ties, covs in matched_cox_models(covariates):
+        cols = [spec["duration"], spec["event"], spec["exposure"], *covs]
+        data = _as_event_frame(cohort[cols].dropna(), spec["duration"], spec["event"])
+        curves = sv.ph_curves(data, spec["duration"], spec["event"], [spec["exposure"], *covs],
+                              categorical=[spec["exposure"]], reference={spec["exposure"]: spec["reference"]},
+                              ties=ties, tick_every=tick_every)
+        models.append({"analysis": analysis, "label": label, **curves})
+    return {"exposure": spec["exposure"], "duration": spec["duration"], "models": models}
 
 
 def ph_check(cohort: pd.DataFrame, spec: dict[str, Any], covariates: list[str] | None = None,

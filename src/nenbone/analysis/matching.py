@@ -10,8 +10,11 @@ Rules, as MatchIt applies them (R/input_processing.R, src/nn_matchC_vec.cpp):
 - propensity model: unpenalised logistic regression (statsmodels Logit, Newton-Raphson);
   categorical covariates dummy-coded against their first level (sorted);
 - distance: |logit(ps_treated) - logit(ps_control)|;
-- caliper: caliper_sd_logit x SD of the logit over every patient in the model (treated and
-  controls, ddof = 1, as R's sd()); a control is within the caliper when distance <= caliper;
+- caliper: caliper_sd_logit x SD of the logit. ``caliper_sd_convention = "all_units"`` (default): the SD over
+  every patient in the model (treated and controls together, ddof = 1, as R's sd()), as MatchIt's
+  ``std.caliper = TRUE``; ``"pooled_within"``: Austin's (2011) pooled SD sqrt((s_t^2 + s_c^2) / 2)
+  of the treated and the controls (each ddof = 1). A control is within the caliper when
+  distance <= caliper;
 - greedy matching in rounds: in round r = 1..k every treated patient, in the stated order,
   takes its nearest still-available control; a treated patient that finds none stops there;
 - exact ties in distance (and in the treated order) are broken by seeded random keys:
@@ -37,6 +40,7 @@ from nenbone.errors import ConfigError, NenboneError
 log = logging.getLogger(__name__)
 
 TREATED_ORDERS = ("descending_ps", "ascending_ps", "data", "random")
+SD_CONVENTIONS = ("all_units", "pooled_within")  # the SD a caliper is a multiple of (see logit_sd)
 REASON_CALIPER = "caliper"
 REASON_EXHAUSTED = "pool exhausted"
 REASON_MISSING = "missing covariate"
@@ -67,7 +71,7 @@ class MatchResult:
     scores: pd.DataFrame  # every patient in the model: patient_id, group, treated, ps, logit, matched
     ratio: int
     caliper: float | None  # in logit units (caliper_sd_logit x sd_logit); None = no caliper
-    sd_logit: float
+    sd_logit: float  # the SD the caliper is a multiple of (config matching.caliper_sd_convention)
     treated_order: str
     seed: int
     model: PropensityFit | None = None
@@ -201,7 +205,27 @@ def fit_propensity(
 # ----------------------------------------------------------------------- matching
 
 
-def _check_settings(ratio: Any, caliper_sd_logit: Any, treated_order: Any, seed: Any) -> None:
+def logit_sd(logit: np.ndarray, treated: np.ndarray, convention: str = "all_units") -> float:
+    """The SD of the logit a caliper is a multiple of: over all patients (``all_units``, MatchIt) or
+    Austin's pooled within-group SD sqrt((s_t^2 + s_c^2) / 2) (``pooled_within``); ddof = 1 throughout.
+    All units: 0 for a single patient (as before). Pooled: refused (MatchingError) unless both groups have
+    two or more patients: a group's variance is not defined otherwise."""
+    x = np.asarray(logit, dtype=float)
+    t = np.asarray(treated, dtype=bool)
+    if convention == "all_units":
+        return float(np.std(x, ddof=1)) if x.size > 1 else 0.0
+    if convention == "pooled_within":
+        if t.sum() < 2 or (~t).sum() < 2:
+            raise MatchingError(f"matching: the pooled SD of the logit (caliper_sd_convention pooled_within) needs "
+                                f"two or more patients in each group; the model has {int(t.sum())} treated and "
+                                f"{int((~t).sum())} controls")
+        return float(np.sqrt((np.var(x[t], ddof=1) + np.var(x[~t], ddof=1)) / 2))
+    raise ConfigError(f"matching.caliper_sd_convention: must be one of {', '.join(SD_CONVENTIONS)} "
+                      f"(got {convention!r})")
+
+
+def _check_settings(ratio: Any, caliper_sd_logit: Any, treated_order: Any, seed: Any,
+                    caliper_sd_convention: Any = "all_units") -> None:
     problems = []
     if not isinstance(ratio, (int, np.integer)) or isinstance(ratio, bool) or ratio < 1:
         problems.append(f"ratio must be an integer >= 1 (got {ratio!r})")
@@ -209,6 +233,9 @@ def _check_settings(ratio: Any, caliper_sd_logit: Any, treated_order: Any, seed:
         isinstance(caliper_sd_logit, bool) or not isinstance(caliper_sd_logit, (int, float)) or caliper_sd_logit <= 0
     ):
         problems.append(f"caliper_sd_logit must be a number > 0 or null (got {caliper_sd_logit!r})")
+    if caliper_sd_convention not in SD_CONVENTIONS:
+        problems.append(f"caliper_sd_convention must be one of {', '.join(SD_CONVENTIONS)} "
+                        f"(got {caliper_sd_convention!r})")
     if treated_order not in TREATED_ORDERS:
         problems.append(f"treated_order must be one of {', '.join(TREATED_ORDERS)} (got {treated_order!r})")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
@@ -278,9 +305,11 @@ def match_on_scores(
     seed: int,
     replace: bool = False,
     id_col: str = "patient_id",
+    caliper_sd_convention: str = "all_units",
 ) -> MatchResult:
-    """Match on given scores (columns id_col, treated, logit; optional group, ps); the propensity model is not refitted."""
-    _check_settings(ratio, caliper_sd_logit, treated_order, seed)
+    """Match on given scores (columns id_col, treated, logit; optional group, ps); the propensity model is not refitted.
+    The caliper is caliper_sd_logit x the SD of the logit named by ``caliper_sd_convention`` (``logit_sd``)."""
+    _check_settings(ratio, caliper_sd_logit, treated_order, seed, caliper_sd_convention)
     sc = scores.reset_index(drop=True).copy()
     sc["treated"] = sc["treated"].astype(bool)
     if "ps" not in sc:
@@ -297,7 +326,7 @@ def match_on_scores(
     rng = np.random.default_rng(seed)
     control_key = rng.random(len(c_rows))
     treated_key = rng.random(len(t_rows))
-    sd = float(np.std(sc["logit"].to_numpy(dtype=float), ddof=1)) if len(sc) > 1 else 0.0
+    sd = logit_sd(sc["logit"].to_numpy(dtype=float), sc["treated"].to_numpy(), caliper_sd_convention)
     caliper = None if caliper_sd_logit is None else float(caliper_sd_logit) * sd
     order = treated_order_indices(lt, treated_key, treated_order)
     picks, reasons = greedy_match(lt, lc, int(ratio), caliper, order, control_key, replace)
@@ -352,8 +381,9 @@ def match_on_scores(
         sd_logit=sd,
         treated_order=treated_order,
         seed=int(seed),
-        settings={"ratio": ratio, "caliper_sd_logit": caliper_sd_logit, "treated_order": treated_order,
-                  "seed": seed, "replace": replace},
+        settings={"ratio": ratio, "caliper_sd_logit": caliper_sd_logit,
+                  "caliper_sd_convention": caliper_sd_convention, "treated_order": treated_order, "seed": seed,
+                  "replace": replace},
     )
 
 
@@ -372,7 +402,9 @@ def match(
     treated_group, control_group = settings["treated_group"], settings["control_group"]
     covariates = list(settings["covariates"])
     replace = bool(settings.get("replace", False))
-    _check_settings(settings["ratio"], settings["caliper_sd_logit"], settings["treated_order"], settings["seed"])
+    caliper_sd_convention = settings.get("caliper_sd_convention", "all_units")
+    _check_settings(settings["ratio"], settings["caliper_sd_logit"], settings["treated_order"], settings["seed"],
+                    caliper_sd_convention)
     for col in (id_col, group_col, *covariates):
         if col not in frame.columns:
             raise ConfigError(f"matching: column '{col}' (from the matching settings) is not in the derived data")
@@ -406,6 +438,7 @@ def match(
         seed=int(settings["seed"]),
         replace=replace,
         id_col=id_col,
+        caliper_sd_convention=caliper_sd_convention,
     )
     excl = pd.DataFrame(excluded, columns=[id_col, "group", "reason"])
     return MatchResult(
@@ -566,6 +599,7 @@ def matching_summary(result: MatchResult, balance: pd.DataFrame) -> dict[str, An
     return _plain({
         "ratio": result.ratio,
         "caliper_sd_logit": result.settings.get("caliper_sd_logit"),
+        "caliper_sd_convention": result.settings.get("caliper_sd_convention", "all_units"),
         "caliper_logit": result.caliper,
         "sd_logit": result.sd_logit,
         "treated_order": result.treated_order,

@@ -6,6 +6,7 @@ Conventions (each result names its own):
   (default): SD over every patient in the propensity model, treated and controls together
   (ddof = 1, R ``sd()``), as MatchIt's ``std.caliper = TRUE`` and ``analysis.matching``.
   ``sd="pooled_within"``: Austin's (2011) pooled SD sqrt((s_t^2 + s_c^2) / 2) of the two groups.
+  Both are ``analysis.matching.logit_sd``, the SD the matcher uses (config ``matching.caliper_sd_convention``).
 * Variance ratio = variance in the treated / variance in the controls, for continuous covariates
   (cobalt reports none for binary ones). With weights, each variance is the weighted variance with
   the reliability-weights correction sum w (x - m)^2 / (sum w - sum w^2 / sum w), i.e. R
@@ -25,10 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nenbone.analysis.matching import _weighted_mean_var, smd_table
+from nenbone.analysis.matching import SD_CONVENTIONS, _weighted_mean_var, logit_sd, smd_table
 from nenbone.errors import NenboneError
 
-SD_CONVENTIONS = ("all_units", "pooled_within")
 METHOD_VARIANCE_RATIO = ("variance ratio treated / control (reliability-weighted variances when weighted, "
                          "as R cov.wt(method = 'unbiased'))")
 METHOD_KISH = "Kish effective sample size (sum w)^2 / sum w^2"
@@ -64,8 +64,7 @@ def caliper_in_logit_units(logit: Any, treated: Any, multiplier: float, sd: str 
     if not (isinstance(multiplier, (int, float)) and not isinstance(multiplier, bool) and multiplier > 0):
         raise PSReportingError(f"caliper: the multiplier must be a number > 0 (got {multiplier!r})")
     t = _treated(treated, len(x))
-    sd_all = float(np.std(x, ddof=1))
-    sd_pooled = float(np.sqrt((np.var(x[t], ddof=1) + np.var(x[~t], ddof=1)) / 2))
+    sd_all, sd_pooled = logit_sd(x, t, "all_units"), logit_sd(x, t, "pooled_within")
     used = sd_all if sd == "all_units" else sd_pooled
     text = ("SD of the logit over all patients in the model (MatchIt std.caliper)" if sd == "all_units"
             else "pooled within-group SD of the logit, sqrt((s_t^2 + s_c^2)/2) (Austin 2011)")

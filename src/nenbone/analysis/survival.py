@@ -705,6 +705,30 @@ class PHTestResult(_TermsTable):
     warnings: tuple[str, ...] = ()
 
 
+def _zph(frame: pd.DataFrame, duration_col: str, event_col: str, covariates: Sequence[str], time_transform: str,
+         categorical: Sequence[str], reference: dict[str, Any] | None, strata: str | None, ties: str,
+         method: str) -> tuple[Any, dict[str, list[int]], pd.DataFrame]:
+    """The design and ``cox.zph`` of ph_test and ph_curves (one computation, so the plotted residuals
+    are those of the reported test): the zph result, the terms' columns and the design's terms table."""
+    from nenbone.analysis import cox as engine
+
+    if time_transform not in engine.ZPH_TRANSFORMS:
+        raise SurvivalInputError(f"PH test: time_transform must be one of {engine.ZPH_TRANSFORMS}, got {time_transform!r}")
+    extra = [strata] if strata else []
+    design = _cox_design(frame, duration_col, event_col, covariates, categorical, reference, extra)
+    names = design.terms["term"].tolist()
+    df = design.frame
+    groups: dict[str, list[int]] = {}
+    for j, cov in enumerate(design.terms["covariate"]):
+        groups.setdefault(cov, []).append(j)
+    if method == "pre3":
+        groups = {nm: [j] for j, nm in enumerate(names)}
+    res = engine.zph(df["__duration"].to_numpy(), df["__event"].to_numpy(), df[names].to_numpy(dtype=float),
+                     names=names, terms=groups, ties=ties, transform=time_transform, method=method,
+                     strata=None if strata is None else df[strata].to_numpy())
+    return res, groups, design.terms
+
+
 def ph_test(
     frame: pd.DataFrame,
     duration_col: str,
@@ -725,22 +749,8 @@ def ph_test(
     Both are ``nenbone.analysis.cox.zph``, equal to R 3.5-3 (tests/r_reference). lifelines'
     ``proportional_hazard_test`` matches neither (its km transform uses the right-continuous S(t)).
     """
-    from nenbone.analysis import cox as engine
-
-    if time_transform not in engine.ZPH_TRANSFORMS:
-        raise SurvivalInputError(f"PH test: time_transform must be one of {engine.ZPH_TRANSFORMS}, got {time_transform!r}")
-    extra = [strata] if strata else []
-    design = _cox_design(frame, duration_col, event_col, covariates, categorical, reference, extra)
-    names = design.terms["term"].tolist()
-    df = design.frame
-    groups: dict[str, list[int]] = {}
-    for j, cov in enumerate(design.terms["covariate"]):
-        groups.setdefault(cov, []).append(j)
-    if method == "pre3":
-        groups = {nm: [j] for j, nm in enumerate(names)}
-    res = engine.zph(df["__duration"].to_numpy(), df["__event"].to_numpy(), df[names].to_numpy(dtype=float),
-                     names=names, terms=groups, ties=ties, transform=time_transform, method=method,
-                     strata=None if strata is None else df[strata].to_numpy())
+    res, groups, _ = _zph(frame, duration_col, event_col, covariates, time_transform, categorical, reference,
+                          strata, ties, method)
     k = len(groups)
     terms = pd.DataFrame({"term": list(groups), "statistic": res.chisq[:k], "df": res.df[:k], "p": res.p[:k]})
     return PHTestResult(
@@ -748,3 +758,56 @@ def ph_test(
         time_transform=time_transform, method=res.method,
         implementation="nenbone analysis.cox.zph (equal to R survival 3.5-3 cox.zph to 1e-8)",
     )
+
+
+def ph_curves(
+    frame: pd.DataFrame,
+    duration_col: str,
+    event_col: str,
+    covariates: Sequence[str],
+    time_transform: str = "km",
+    categorical: Sequence[str] = (),
+    reference: dict[str, Any] | None = None,
+    ties: str = "efron",
+    tick_every: float = 12.0,
+    n_grid: int = 40,
+    smooth_df: int = 4,
+    band_se: float = 2.0,
+) -> dict[str, Any]:
+    """The PH test of ``ph_test`` (method "score") with, per covariate column, beta(t) smoothed from the
+    scaled Schoenfeld residuals on a grid of g(t) (R's plot.cox.zph: ``analysis.cox.zph_smooth``).
+
+    Only aggregates are returned, no residual (one per event: an event time and a covariate value, which
+    could be mapped back to a patient). With the km transform (the workflow's, as ph_test's default) the
+    grid runs from g = 0 to 1 - S(t-) at the last event, values of the Kaplan-Meier curve; with identity or
+    log its ends would be the first and last event times, one patient's value each.
+    per column the grid x, fit, lower, upper, the Cox coefficient and its term's test; per model the
+    global test; ``time_ticks``: g(t) at the multiples of ``tick_every`` (time units) between the first
+    and the last event time, by linear interpolation between the events' (t, g(t)) as R's plot labels
+    its axis (for the km transform these are 1 - S(t-), read off the Kaplan-Meier curve).
+    """
+    from nenbone.analysis import cox as engine
+
+    res, groups, terms = _zph(frame, duration_col, event_col, covariates, time_transform, categorical, reference,
+                              None, ties, "score")
+    k = len(groups)
+    term_of = {j: term for term, cols in groups.items() for j in cols}
+    columns = []
+    for j, row in enumerate(terms.to_dict(orient="records")):
+        curve = engine.zph_smooth(res, j, df=smooth_df, n_grid=n_grid, band_se=band_se, name=row["term"])
+        t = list(groups).index(term_of[j])
+        columns.append({"term": row["term"], "covariate": row["covariate"], "level": row["level"],
+                        "reference": row["reference"], "coef": float(res.coef[j]),
+                        "test": {"term": term_of[j], "chi2": float(res.chisq[t]), "df": int(res.df[t]),
+                                 "p": float(res.p[t])},
+                        "x": curve.x.tolist(), "fit": curve.fit.tolist(), "lower": curve.lower.tolist(),
+                        "upper": curve.upper.tolist()})
+    times, first = np.unique(res.time, return_index=True)
+    g = res.x[first]
+    ticks = np.arange(np.ceil(times[0] / tick_every), np.floor(times[-1] / tick_every) + 1) * tick_every
+    return {"transform": time_transform, "ties": ties, "n": int(len(frame)), "events": int(res.time.size),
+            "global": {"chi2": float(res.chisq[k]), "df": int(res.df[k]), "p": float(res.p[k])},
+            "test_method": res.method,
+            "smoother": {"method": engine.ZPH_SMOOTH_METHOD, "df": smooth_df, "band_se": band_se, "n_grid": n_grid},
+            "time_ticks": [{"time": float(v), "x": float(np.interp(v, times, g))} for v in ticks],
+            "columns": columns}

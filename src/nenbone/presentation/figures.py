@@ -1,5 +1,5 @@
 """Every figure, as pure functions: analysis results + style -> Figure; one module per figure family
-(figure_base, figure_km, figure_flow, figure_bars, figure_matching), all re-exported here.
+(figure_base, figure_km, figure_flow, figure_bars, figure_matching, figure_schoenfeld), all re-exported here.
 
 No file is read here and no statistic is estimated here: Kaplan-Meier curves (with their band,
 numbers at risk, medians and log-rank p) come from the analysis rules' curves documents, flow
@@ -19,4 +19,5 @@ from nenbone.presentation.figure_base import format_number, layout_problems, sav
 from nenbone.presentation.figure_flow import *  # noqa: F403
 from nenbone.presentation.figure_km import *  # noqa: F403
 from nenbone.presentation.figure_matching import *  # noqa: F403
+from nenbone.presentation.figure_schoenfeld import *  # noqa: F403
 from nenbone.formatting import count_text  # noqa: F401

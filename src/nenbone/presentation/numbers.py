@@ -221,6 +221,17 @@ def christie_methods(settings: dict[str, Any], labels: dict[str, str]) -> dict[s
     }
 
 
+def caliper_sd_text(convention: str, treated: str, control: str) -> str:
+    """The SD a caliper is a multiple of (matching.caliper_sd_convention), as the methods name it."""
+    texts = {
+        "all_units": "the standard deviation of the logit of the propensity score over every patient in the model "
+                     f"({treated} and {control} together, as MatchIt)",
+        "pooled_within": "Austin's pooled standard deviation of the logit of the propensity score (the square root "
+                         f"of the mean of the {treated} and the {control} variances)",
+    }
+    return texts[convention]
+
+
 def mayo_methods(settings: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
     """What the methods text states of a study of the mayo design (its settings)."""
     match = settings["matching"]
@@ -230,6 +241,8 @@ def mayo_methods(settings: dict[str, Any], labels: dict[str, str]) -> dict[str, 
         "to_text": date_text(settings["period"]["to"]),
         "ratio": str(match["ratio"]),
         "caliper_text": "no caliper" if caliper is None else f"a caliper of {caliper} standard deviations of the logit",
+        "caliper_sd_text": caliper_sd_text(match.get("caliper_sd_convention", "all_units"),
+                                           match["treated_group"], match["control_group"]),
         "covariates_text": join_words([_lower_first(labels.get(c, c.replace("_", " "))) for c in match["covariates"]]),
         "order_text": {"descending_ps": "in descending order of propensity score",
                        "ascending_ps": "in ascending order of propensity score",

@@ -46,6 +46,7 @@ class FigureStyle:
     font_size: float = 7.5  # journals ask for 6-8 pt at print size
     small_font_size: float = 6.5
     column_width: float = 89 / MM_PER_INCH  # single journal column (Springer, Karger: ~85-90 mm)
+    page_width: float = 170 / MM_PER_INCH  # full text width (multi-panel figures; Springer, Karger: 170-180 mm)
     line_width: float = 1.2
     grey: str = "#595959"  # text and reference lines that should recede
     light_grey: str = "#D9D9D9"
