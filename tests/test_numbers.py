@@ -121,3 +121,52 @@ def test_data_origin_text_says_synthetic_only_of_an_embedded_twin():
     assert mixed["inputs"].startswith("Study A: a user's export, not an embedded twin: real data; Study B: the embedded")
     real = data_origin_numbers({"a": export}, {})
     assert real["summary"] == "no input was an embedded synthetic twin" and "synthetic twin (" not in real["inputs"]
+
+
+def _missing_raw():
+    variables = [
+        {"table": "baseline", "variable": "grade_g12", "label": "Grade 1-2", "n": 137, "denominator_n": 1212,
+         "pct": 100 * 137 / 1212, "n_smallest_group": 12},
+        {"table": "baseline", "variable": "functional", "label": "Functional tumour", "n": 3, "denominator_n": 1212,
+         "pct": 100 * 3 / 1212, "n_smallest_group": 1},
+        {"table": "baseline", "variable": "age_years", "label": "Age, years", "n": 40, "denominator_n": 1212,
+         "pct": 100 * 40 / 1212, "n_smallest_group": 2},  # 2 in one group: the total would give it away
+    ]
+    survival = [{"plan": "os", "label": "Overall survival from BMs", "n": 85, "n_selected": 85},
+                {"plan": "onset", "label": "Overall survival from onset", "n": 83, "n_selected": 85}]
+    return {"christie": {"missing_data": {"variables": variables, "survival": survival}}}
+
+
+def test_missing_data_texts_list_each_row_and_plan_with_its_denominator():
+    node = build_numbers(_missing_raw())["christie"]["missing_data"]
+    # 137/1212 = 11.3%, 3/1212 = 0.25%, 40/1212 = 3.3%
+    assert node["variables_text"] == ("Grade 1-2, 137 of 1212 (11%); Functional tumour, 3 of 1212 (0%); "
+                                      "Age, years, 40 of 1212 (3%)")
+    assert node["survival_text"] == "overall survival from BMs, 85 of 85; overall survival from onset, 83 of 85"
+    assert "grade_g12" not in node["variables_text"] + node["survival_text"]
+    empty = build_numbers({"s": {"missing_data": {"variables": [], "survival": []}}})["s"]["missing_data"]
+    assert (empty["variables_text"], empty["survival_text"]) == ("none", "none")
+
+
+def test_missing_data_texts_hide_small_counts_and_what_gives_them_away():
+    node = build_numbers(_missing_raw(), min_cell_count=5)["christie"]["missing_data"]
+    # 3 is small; 40 is not, but one group's 2 is (the table hides it, the total would give it away);
+    # 83 of 85 leaves 2 out: hidden with them
+    assert node["variables_text"] == ("Grade 1-2, 137 of 1212 (11%); Functional tumour, <5 of 1212; "
+                                      "Age, years, suppressed of 1212")
+    assert node["survival_text"] == "overall survival from BMs, 85 of 85; overall survival from onset, suppressed of 85"
+
+
+def test_follow_up_text_states_the_codebook_cut_off_or_that_none_is_applied():
+    from nenbone.presentation.numbers import follow_up_numbers
+
+    with_cutoff = follow_up_numbers("2018-09-30")
+    assert with_cutoff["data_cutoff"] == "30 September 2018"
+    assert with_cutoff["cutoff_text"].startswith("Follow-up closed at the data cut-off of 30 September 2018, declared")
+    assert "synthetic" not in with_cutoff["cutoff_text"]
+    none = follow_up_numbers(None)
+    assert none["data_cutoff"] == "none declared"
+    assert "declares no data cut-off, and the workflow applies none" in none["cutoff_text"]
+    twin = follow_up_numbers(None, "2016-01-31")["cutoff_text"]
+    assert twin.endswith("The synthetic twin analysed here was generated with follow-up up to 31 January 2016, "
+                         "the cut-off configured for it.")
