@@ -19,6 +19,7 @@ def main(smk, log):
 
     derived = pd.read_parquet(smk.input.derived)
     validation = json.loads(open(smk.input.validation_report, encoding="utf-8").read())
+    attrition = json.loads(open(smk.input.attrition, encoding="utf-8").read())
     settings = TableSettings(smk.params.analysis["chi_square_correction"], smk.params.disclosure["min_cell_count"])
     numbers, curves = study_numbers(derived, smk.params.plan, smk.params.numbers, smk.params.analysis,
                                     median_ci=smk.params.median_ci)
@@ -28,8 +29,9 @@ def main(smk, log):
     numbers = {"n_screened": validation["n_rows"], "n_eligible": len(derived),
                "n_excluded": validation["n_rows"] - len(derived), **report.numbers,
                "median_ci_name": MEDIAN_CI_NAMES[smk.params.median_ci],
-               "missing_data": missing_by_analysis(derived, smk.params.plan.get("tables", {}),
-                                                   smk.params.plan.get("survival", []))}
+               "missing_data": {**missing_by_analysis(derived, smk.params.plan.get("tables", {}),
+                                                      smk.params.plan.get("survival", [])),
+                                "kept_unknown_grade": attrition.get("kept_unknown_grade", [])}}
     write_tables(report.tables, smk.params.table_names, smk.output.tables, smk.output.markdown)
     write_json(to_plain(numbers), smk.output.numbers)
     write_json(to_plain(curves_document(numbers, curves, smk.params.median_ci)), smk.output.curves)

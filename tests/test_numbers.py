@@ -134,7 +134,9 @@ def _missing_raw():
     ]
     survival = [{"plan": "os", "label": "Overall survival from BMs", "n": 85, "n_selected": 85},
                 {"plan": "onset", "label": "Overall survival from onset", "n": 83, "n_selected": 85}]
-    return {"christie": {"missing_data": {"variables": variables, "survival": survival}}}
+    kept = [{"reason": "G3 lung NEN", "primary_group": "lung", "grade": "G3", "n": 23},
+            {"reason": "G3 other NEN", "primary_group": "other", "grade": "G3", "n": 0}]
+    return {"christie": {"missing_data": {"variables": variables, "survival": survival, "kept_unknown_grade": kept}}}
 
 
 def test_missing_data_texts_list_each_row_and_plan_with_its_denominator():
@@ -144,8 +146,15 @@ def test_missing_data_texts_list_each_row_and_plan_with_its_denominator():
                                       "Age, years, 40 of 1212 (3%)")
     assert node["survival_text"] == "overall survival from BMs, 85 of 85; overall survival from onset, 83 of 85"
     assert "grade_g12" not in node["variables_text"] + node["survival_text"]
+    assert node["eligibility_text"] == ("The exclusion of G3 lung NENs needs a known grade, so 23 eligible patients "
+                                        "of the lung primary group without one were kept.")  # none of 'other'
     empty = build_numbers({"s": {"missing_data": {"variables": [], "survival": []}}})["s"]["missing_data"]
     assert (empty["variables_text"], empty["survival_text"]) == ("none", "none")
+    assert empty["eligibility_text"] == "No eligibility rule depends on the grade."
+    raw = _missing_raw()
+    raw["christie"]["missing_data"]["kept_unknown_grade"][0]["n"] = 0
+    assert build_numbers(raw)["christie"]["missing_data"]["eligibility_text"] == \
+        "Every patient of a primary group with a grade exclusion had a known grade."
 
 
 def test_missing_data_texts_hide_small_counts_and_what_gives_them_away():
@@ -155,6 +164,10 @@ def test_missing_data_texts_hide_small_counts_and_what_gives_them_away():
     assert node["variables_text"] == ("Grade 1-2, 137 of 1212 (11%); Functional tumour, <5 of 1212; "
                                       "Age, years, suppressed of 1212")
     assert node["survival_text"] == "overall survival from BMs, 85 of 85; overall survival from onset, suppressed of 85"
+    raw = _missing_raw()
+    raw["christie"]["missing_data"]["kept_unknown_grade"][0]["n"] = 3
+    assert build_numbers(raw, min_cell_count=5)["christie"]["missing_data"]["eligibility_text"].startswith(
+        "The exclusion of G3 lung NENs needs a known grade, so <5 eligible patients")
 
 
 def test_follow_up_text_states_the_codebook_cut_off_or_that_none_is_applied():

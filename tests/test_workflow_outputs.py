@@ -125,6 +125,11 @@ def test_methods_state_censoring_cut_off_and_missing_data_from_the_analysis(work
     assert "Missing data. Values were missing in these table rows (missing, of the patients the table describes): " \
         "Grade 1-2, 137 of 1212 (11%); Functional tumour, 25 of 1212 (2%)." in text
     assert node["survival_text"] in text and "No value was imputed" in text
+    # the G3-lung exclusion cannot judge a lung NEN without a grade: those are eligible (by hand: 23)
+    lung_unknown = int(((derived["primary_group"] == "lung") & derived["grade_g12"].isna()).sum())
+    assert lung_unknown == 23
+    assert (f"The exclusion of G3 lung NENs needs a known grade, so {lung_unknown} eligible patients of the lung "
+            "primary group without one were kept.") in text
     # follow-up: no cut-off in the codebooks, so none applied; the twins' generated cut-offs; beside median follow-up
     assert numbers["methods"]["christie"]["data_cutoff"] == numbers["methods"]["mayo"]["data_cutoff"] == "none declared"
     for study, twin in (("christie", "30 September 2018"), ("mayo", "31 January 2016")):

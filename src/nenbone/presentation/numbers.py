@@ -203,7 +203,9 @@ def missing_data_texts(node: dict[str, Any]) -> dict[str, str]:
     `variables_text`: each table row with missing values, "Grade 1-2, 137 of 1212 (11%)"; a hidden
     count reads as hidden ("<5"; "suppressed" where it would give a hidden cell of the table's groups
     away by subtraction), without a percentage;
-    `survival_text`: each Kaplan-Meier analysis, "overall survival ..., 83 of 85" (used of selected).
+    `survival_text`: each Kaplan-Meier analysis, "overall survival ..., 83 of 85" (used of selected);
+    `eligibility_text`: a sentence on the patients a grade exclusion could not judge (no known grade)
+    and kept.
     """
     def hidden(text: Any) -> bool:
         return isinstance(text, str) and dc.is_hidden_text(text)
@@ -216,8 +218,20 @@ def missing_data_texts(node: dict[str, Any]) -> dict[str, str]:
         else:
             parts.append(f"{v['label']}, {v['n']} of {v['denominator_n']} ({v['pct']})")
     used = [f"{_lower_first(s['label'])}, {s['n']} of {s['n_selected']}" for s in node.get("survival") or []]
+    rules = node.get("kept_unknown_grade") or []
+    kept = [f"the exclusion of {k['grade']} {k['primary_group']} NENs needs a known grade, so "
+            f"{k['n']} eligible patients of the {k['primary_group']} primary group without one were kept"
+            for k in rules if k["n"] != "0"]
+    eligibility = (_upper_first("; ".join(kept)) + "." if kept else
+                   "Every patient of a primary group with a grade exclusion had a known grade." if rules else
+                   "No eligibility rule depends on the grade.")
     return {"variables_text": "; ".join(parts) if parts else "none",
-            "survival_text": "; ".join(used) if used else "none"}
+            "survival_text": "; ".join(used) if used else "none",
+            "eligibility_text": eligibility}
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def date_text(iso: str) -> str:
