@@ -344,7 +344,7 @@ def test_ps_missing_counts_by_group_and_covariate_by_hand():
     out = ps_missing(frame, {**SETTINGS, "covariates": ["x", "z", "cat"]}, {"z": "Z flag"})
     assert (out["n_pool"], out["n_excluded"], out["n_used"]) == (50, 4, 46)
     assert (out["n_excluded_lb"], out["n_excluded_l"], out["n_l_pool"], out["n_l_used"]) == (1, 3, 40, 37)
-    assert out["by_variable_text"] == "x, 2; z flag, 3"
+    assert out["by_variable"] == [{"label": "x", "n": 2, "denominator_n": 50}, {"label": "Z flag", "n": 3, "denominator_n": 50}]
 
 
 def test_imputation_with_nothing_missing_pools_to_the_complete_case_estimate():

@@ -183,3 +183,15 @@ def test_follow_up_text_states_the_codebook_cut_off_or_that_none_is_applied():
     twin = follow_up_numbers(None, "2016-01-31")["cutoff_text"]
     assert twin.endswith("The synthetic twin analysed here was generated with follow-up up to 31 January 2016, "
                          "the cut-off configured for it.")
+
+
+def test_covariates_missing_for_the_propensity_model_are_worded_by_label_and_suppressed():
+    raw = {"mayo": {"ps_missing": {"n_pool": 525, "by_variable": [
+        {"label": "Low or intermediate grade (G1/G2)", "n": 69, "denominator_n": 525},
+        {"label": "Age at hepatic resection", "n": 3, "denominator_n": 525}]}}}
+    assert build_numbers(raw)["mayo"]["ps_missing"]["by_variable_text"] == \
+        "low or intermediate grade (G1/G2), 69; age at hepatic resection, 3"
+    assert build_numbers(raw, min_cell_count=5)["mayo"]["ps_missing"]["by_variable_text"] == \
+        "low or intermediate grade (G1/G2), 69; age at hepatic resection, <5"
+    raw["mayo"]["ps_missing"]["by_variable"] = []
+    assert build_numbers(raw)["mayo"]["ps_missing"]["by_variable_text"] == "none"

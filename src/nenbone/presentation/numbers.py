@@ -191,7 +191,18 @@ def build_numbers(raw: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any
     for node in doc.values():
         if isinstance(node, dict) and isinstance(node.get(MISSING_KEY), dict):
             node[MISSING_KEY].update(missing_data_texts(node[MISSING_KEY]))
+        if isinstance(node, dict) and isinstance(node.get(PS_MISSING_KEY), dict) and "by_variable" in node[PS_MISSING_KEY]:
+            node[PS_MISSING_KEY]["by_variable_text"] = by_variable_text(node[PS_MISSING_KEY]["by_variable"])
     return doc
+
+
+PS_MISSING_KEY = "ps_missing"  # who the complete-case propensity model leaves out (analysis.effects.ps_missing)
+
+
+def by_variable_text(by_variable: list[dict[str, Any]]) -> str:
+    """'low or intermediate grade (G1/G2), 69; ...' from the formatted (suppressed) counts: each covariate by
+    its label, never by its name; 'none' when no covariate is missing."""
+    return "; ".join(f"{_lower_first(v['label'])}, {v['n']}" for v in by_variable) or "none"
 
 
 MISSING_KEY = "missing_data"  # a study's missing values by analysis (analysis.missing_data.missing_by_analysis)
