@@ -6,6 +6,7 @@ rule analyse_christie:
     """Christie design: counts, percentages, median age (SPSS percentiles), tables, Kaplan-Meier."""
     input:
         derived=rules.derive.output.table,
+        attrition=rules.derive.output.attrition,
         validation_report=rules.validate.output.report,
     output:
         numbers="results/analysis/{study}.json",

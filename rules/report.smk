@@ -27,6 +27,10 @@ rule numbers:
         config={k: config[k] for k in ("analysis", "days_per_month")},
         min_cell_count=config["disclosure"]["min_cell_count"],
         labels={s: study_label(s) for s in STUDIES},
+        twin_cutoffs={
+            d: config["synthetic"][d]["data_cutoff"]
+            for d in sorted(config["synthetic"])
+        },
     script:
         "../scripts/numbers.py"
 

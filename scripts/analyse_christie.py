@@ -8,6 +8,7 @@ def main(smk, log):
 
     import pandas as pd
 
+    from nenbone.analysis.missing_data import missing_by_analysis
     from nenbone.analysis.plans import MEDIAN_CI_NAMES, curves_document
     from nenbone.analysis.plans import select_rows
     from nenbone.analysis.summaries import BarItem, bar_counts, descriptive_tables, study_numbers
@@ -18,6 +19,7 @@ def main(smk, log):
 
     derived = pd.read_parquet(smk.input.derived)
     validation = json.loads(open(smk.input.validation_report, encoding="utf-8").read())
+    attrition = json.loads(open(smk.input.attrition, encoding="utf-8").read())
     settings = TableSettings(smk.params.analysis["chi_square_correction"], smk.params.disclosure["min_cell_count"])
     numbers, curves = study_numbers(derived, smk.params.plan, smk.params.numbers, smk.params.analysis,
                                     median_ci=smk.params.median_ci)
@@ -26,7 +28,10 @@ def main(smk, log):
                           smk.params.analysis["confidence_level"])
     numbers = {"n_screened": validation["n_rows"], "n_eligible": len(derived),
                "n_excluded": validation["n_rows"] - len(derived), **report.numbers,
-               "median_ci_name": MEDIAN_CI_NAMES[smk.params.median_ci]}
+               "median_ci_name": MEDIAN_CI_NAMES[smk.params.median_ci],
+               "missing_data": {**missing_by_analysis(derived, smk.params.plan.get("tables", {}),
+                                                      smk.params.plan.get("survival", [])),
+                                "kept_unknown_grade": attrition.get("kept_unknown_grade", [])}}
     write_tables(report.tables, smk.params.table_names, smk.output.tables, smk.output.markdown)
     write_json(to_plain(numbers), smk.output.numbers)
     write_json(to_plain(curves_document(numbers, curves, smk.params.median_ci)), smk.output.curves)

@@ -24,7 +24,7 @@ def main(smk, log):
     write_csv(balance, smk.output.balance, float_format="%.6f")
     summary = matching_summary(result, balance)
     write_json(summary, smk.output.summary)
-    write_json(match_attrition(derived, result, settings), smk.output.attrition)
+    write_json(match_attrition(derived, result, settings, labels), smk.output.attrition)
     log.info("matched %d treated with %d controls", summary["n_treated_matched"], summary["n_controls_matched"])
     if summary["n_treated_fewer_than_ratio"]:
         log.warning("%d treated patient(s) matched with fewer than %d controls: %s",

@@ -308,7 +308,7 @@ def _attrition(n: int, exclusions: list[tuple[str, int]], groups: list[int],
 def _match(n_t: int, model_t: int, matched_t: int, n_c: int, model_c: int, matched_c: int) -> dict:
     """A match attrition document (results/matched/<study>_attrition.json); missing age explains the rest."""
     def one(group, n, model, matched):
-        missing = [{"variable": "age_years", "n": n - model}] if n - model else []
+        missing = [{"variable": "age_years", "label": "Age at hepatic resection", "n": n - model}] if n - model else []
         return {"group": group, "n": n, "n_in_model": model, "excluded_missing": missing,
                 "n_missing_any": n - model, "n_matched": matched, "n_unmatched": model - matched}
     return {"groups": [one("LB", n_t, model_t, matched_t), one("L", n_c, model_c, matched_c)]}
@@ -375,10 +375,19 @@ def test_flow_diagram_of_a_matched_design_shows_who_was_matched():
     assert text["matched0"] == "Matched\nn = 5" and text["matched1"] == "Matched\nn = 10"
     # who is not matched stands outside the Matched box, in a side box on the group's trunk
     assert "notmatched0" not in text
-    assert " ".join(text["notmatched1"].split()) == "Excluded: n = 10 \u2022 not matched: 9 \u2022 missing age_years: 1"
+    # the covariate by its codebook label, never by the variable's name
+    assert " ".join(text["notmatched1"].split()) == \
+        "Excluded: n = 10 \u2022 not matched: 9 \u2022 age at hepatic resection missing: 1"
     side = next(b for b in d.boxes if b.key == "notmatched1")
     assert side.side and side.x < 0.75 and d.trunk["notmatched1"] == 0.75
     assert d.footer == "Matched cohort: n = 15"
+
+
+def test_flow_diagram_refuses_a_missing_covariate_without_its_label():
+    match = _match(5, 5, 5, 20, 19, 10)
+    del match["groups"][1]["excluded_missing"][0]["label"]
+    with pytest.raises(F.FigureInputError, match="no label for age_years"):
+        F.flow_diagram(_attrition(30, [("other extrahepatic disease", 3), ("outside", 2)], [5, 20], ["LB", "L"]), match)
 
 
 # ----------------------------------------------------------------------------------------------

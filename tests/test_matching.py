@@ -284,6 +284,24 @@ def test_missing_covariates_are_reported_not_dropped_silently():
     assert len(res.scores) == len(df) - 2
 
 
+def test_match_attrition_names_each_missing_covariate_by_its_label():
+    from nenbone.analysis.matching import match_attrition
+
+    df = simulated(10, 60, 0.5, seed=2).astype({"z": "Int64"})
+    df.loc[[0, 15], "x"] = np.nan
+    df.loc[[15, 16, 17], "z"] = pd.NA  # patient 15 lacks both; L: 15, 16, 17 (3 patients, 4 missing cells)
+    labels = {"x": "Age at resection", "z": "Low or intermediate grade (G1/G2)", "cat": "Primary tumour group"}
+    res = match(df, SETTINGS)
+    lb, l_ = match_attrition(df, res, SETTINGS, labels)["groups"]
+    assert lb["excluded_missing"] == [{"variable": "x", "label": "Age at resection", "n": 1}]
+    assert l_["excluded_missing"] == [{"variable": "x", "label": "Age at resection", "n": 1},
+                                      {"variable": "z", "label": "Low or intermediate grade (G1/G2)", "n": 3}]
+    assert (lb["n"], lb["n_in_model"], l_["n"], l_["n_in_model"], l_["n_missing_any"]) == (10, 9, 60, 57, 3)
+    assert l_["n_matched"] + l_["n_unmatched"] == 57
+    with pytest.raises(ConfigError, match="no label for the covariate\\(s\\) cat"):
+        match_attrition(df, res, SETTINGS, {"x": "Age", "z": "Grade"})
+
+
 # ------------------------------------------------------------------- determinism
 
 
@@ -326,7 +344,7 @@ def test_ps_missing_counts_by_group_and_covariate_by_hand():
     out = ps_missing(frame, {**SETTINGS, "covariates": ["x", "z", "cat"]}, {"z": "Z flag"})
     assert (out["n_pool"], out["n_excluded"], out["n_used"]) == (50, 4, 46)
     assert (out["n_excluded_lb"], out["n_excluded_l"], out["n_l_pool"], out["n_l_used"]) == (1, 3, 40, 37)
-    assert out["by_variable_text"] == "x, 2; z flag, 3"
+    assert out["by_variable"] == [{"label": "x", "n": 2, "denominator_n": 50}, {"label": "Z flag", "n": 3, "denominator_n": 50}]
 
 
 def test_imputation_with_nothing_missing_pools_to_the_complete_case_estimate():

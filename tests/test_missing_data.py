@@ -201,3 +201,56 @@ def test_imputer_refuses_bad_settings():
     with pytest.raises(MissingDataError, match="predictor 'y' must be complete; missing at rows \\[0\\]") as err:
         impute_chained(obs, {**KINDS, "zz": "continuous"}, m=0, seed=1, predictors=["y"])
     assert "'zz' is not in the data" in str(err.value) and "m must be an integer >= 1" in str(err.value)
+
+
+# ------------------------------------------------------------------------------- missing values by analysis
+
+
+def test_missing_by_analysis_counts_each_table_row_and_survival_plan_by_hand():
+    """Eight patients, five with BMs; counts below are by hand from the frame."""
+    from nenbone.analysis.missing_data import missing_by_analysis
+
+    na = pd.NA
+    frame = pd.DataFrame({
+        "patient_id": [f"P{i}" for i in range(8)],
+        "has_bm": pd.array([True, True, True, True, True, False, False, False], dtype="boolean"),
+        "age": [50.0, np.nan, 61.0, 70.0, 45.0, 52.0, np.nan, np.nan],          # missing: 1 with, 2 without BMs
+        "grade": pd.array([True, False, na, True, True, False, True, True], dtype="boolean"),  # 1 with BMs
+        "functional": pd.array([True, False, True, False, True, False, True, False], dtype="boolean"),
+        "ever": pd.array([True, True, False, True, False, na, na, na], dtype="boolean"),
+        "pain": pd.array([True, na, na, False, na, na, na, na], dtype="boolean"),  # of the ever: 1 missing (P1)
+        "widespread": pd.array([na, True, False, True, na, na, na, na], dtype="boolean"),  # of BMs: P0, P4
+        "os": [10.0, 20.0, np.nan, 5.0, 7.0, np.nan, np.nan, np.nan],
+        "dead": pd.array([True, False, True, na, True, na, na, na], dtype="boolean"),
+        "onset_os": [8.0, np.nan, np.nan, 4.0, np.nan, np.nan, np.nan, np.nan],
+    })
+    tables = {
+        "baseline": {"group": "has_bm", "rows": [
+            {"variable": "age", "label": "Age, years", "kind": "continuous"},
+            {"variable": "grade", "label": "Grade 1-2", "kind": "binary"},
+            {"variable": "functional", "label": "Functional tumour", "kind": "binary"}]},
+        "bm": {"where": {"has_bm": True}, "rows": [
+            {"variable": "widespread", "label": "Widespread", "kind": "binary"},
+            {"variable": "pain", "label": "Pain", "kind": "binary", "denominator": "ever"}]},
+    }
+    survival = [
+        {"name": "os", "label": "Overall survival", "duration": "os", "event": "dead", "where": {"has_bm": True}},
+        {"name": "onset", "label": "Survival from onset", "duration": "onset_os", "event": "dead",
+         "where": {"has_bm": True}},
+    ]
+    out = missing_by_analysis(frame, tables, survival)
+    assert out["variables"] == [
+        {"table": "baseline", "variable": "age", "label": "Age, years", "n": 3, "denominator_n": 8,
+         "pct": 37.5, "n_smallest_group": 1},
+        {"table": "baseline", "variable": "grade", "label": "Grade 1-2", "n": 1, "denominator_n": 8,
+         "pct": 12.5, "n_smallest_group": 1},
+        {"table": "bm", "variable": "widespread", "label": "Widespread", "n": 2, "denominator_n": 5,
+         "pct": 40.0, "n_smallest_group": 2},
+        {"table": "bm", "variable": "pain", "label": "Pain", "n": 1, "denominator_n": 3,  # ever: P0, P1, P3
+         "pct": 100 / 3, "n_smallest_group": 1},
+    ]
+    # os: P2 (no time) and P3 (no status) left out; onset: only P0 and P3 have a time, P3 no status
+    assert out["survival"] == [{"plan": "os", "label": "Overall survival", "n": 3, "n_selected": 5},
+                               {"plan": "onset", "label": "Survival from onset", "n": 1, "n_selected": 5}]
+    with pytest.raises(MissingDataError, match="column 'stage' is not in the data"):
+        missing_by_analysis(frame, {"t": {"rows": [{"variable": "stage", "label": "Stage", "kind": "binary"}]}}, [])

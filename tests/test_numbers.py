@@ -136,3 +136,77 @@ def test_methods_name_the_sd_the_caliper_is_a_multiple_of():
     settings["matching"]["caliper_sd_convention"] = "pooled_within"
     pooled = mayo_methods(settings, {})["caliper_sd_text"]
     assert pooled.startswith("Austin's pooled standard deviation") and "LB and the L variances" in pooled
+
+
+def _missing_raw():
+    variables = [
+        {"table": "baseline", "variable": "grade_g12", "label": "Grade 1-2", "n": 137, "denominator_n": 1212,
+         "pct": 100 * 137 / 1212, "n_smallest_group": 12},
+        {"table": "baseline", "variable": "functional", "label": "Functional tumour", "n": 3, "denominator_n": 1212,
+         "pct": 100 * 3 / 1212, "n_smallest_group": 1},
+        {"table": "baseline", "variable": "age_years", "label": "Age, years", "n": 40, "denominator_n": 1212,
+         "pct": 100 * 40 / 1212, "n_smallest_group": 2},  # 2 in one group: the total would give it away
+    ]
+    survival = [{"plan": "os", "label": "Overall survival from BMs", "n": 85, "n_selected": 85},
+                {"plan": "onset", "label": "Overall survival from onset", "n": 83, "n_selected": 85}]
+    kept = [{"reason": "G3 lung NEN", "primary_group": "lung", "grade": "G3", "n": 23},
+            {"reason": "G3 other NEN", "primary_group": "other", "grade": "G3", "n": 0}]
+    return {"christie": {"missing_data": {"variables": variables, "survival": survival, "kept_unknown_grade": kept}}}
+
+
+def test_missing_data_texts_list_each_row_and_plan_with_its_denominator():
+    node = build_numbers(_missing_raw())["christie"]["missing_data"]
+    # 137/1212 = 11.3%, 3/1212 = 0.25%, 40/1212 = 3.3%
+    assert node["variables_text"] == ("Grade 1-2, 137 of 1212 (11%); Functional tumour, 3 of 1212 (0%); "
+                                      "Age, years, 40 of 1212 (3%)")
+    assert node["survival_text"] == "overall survival from BMs, 85 of 85; overall survival from onset, 83 of 85"
+    assert "grade_g12" not in node["variables_text"] + node["survival_text"]
+    assert node["eligibility_text"] == ("The exclusion of G3 lung NENs needs a known grade, so 23 eligible patients "
+                                        "of the lung primary group without one were kept.")  # none of 'other'
+    empty = build_numbers({"s": {"missing_data": {"variables": [], "survival": []}}})["s"]["missing_data"]
+    assert (empty["variables_text"], empty["survival_text"]) == ("none", "none")
+    assert empty["eligibility_text"] == "No eligibility rule depends on the grade."
+    raw = _missing_raw()
+    raw["christie"]["missing_data"]["kept_unknown_grade"][0]["n"] = 0
+    assert build_numbers(raw)["christie"]["missing_data"]["eligibility_text"] == \
+        "Every patient of a primary group with a grade exclusion had a known grade."
+
+
+def test_missing_data_texts_hide_small_counts_and_what_gives_them_away():
+    node = build_numbers(_missing_raw(), min_cell_count=5)["christie"]["missing_data"]
+    # 3 is small; 40 is not, but one group's 2 is (the table hides it, the total would give it away);
+    # 83 of 85 leaves 2 out: hidden with them
+    assert node["variables_text"] == ("Grade 1-2, 137 of 1212 (11%); Functional tumour, <5 of 1212; "
+                                      "Age, years, suppressed of 1212")
+    assert node["survival_text"] == "overall survival from BMs, 85 of 85; overall survival from onset, suppressed of 85"
+    raw = _missing_raw()
+    raw["christie"]["missing_data"]["kept_unknown_grade"][0]["n"] = 3
+    assert build_numbers(raw, min_cell_count=5)["christie"]["missing_data"]["eligibility_text"].startswith(
+        "The exclusion of G3 lung NENs needs a known grade, so <5 eligible patients")
+
+
+def test_follow_up_text_states_the_codebook_cut_off_or_that_none_is_applied():
+    from nenbone.presentation.numbers import follow_up_numbers
+
+    with_cutoff = follow_up_numbers("2018-09-30")
+    assert with_cutoff["data_cutoff"] == "30 September 2018"
+    assert with_cutoff["cutoff_text"].startswith("Follow-up closed at the data cut-off of 30 September 2018, declared")
+    assert "synthetic" not in with_cutoff["cutoff_text"]
+    none = follow_up_numbers(None)
+    assert none["data_cutoff"] == "none declared"
+    assert "declares no data cut-off, and the workflow applies none" in none["cutoff_text"]
+    twin = follow_up_numbers(None, "2016-01-31")["cutoff_text"]
+    assert twin.endswith("The synthetic twin analysed here was generated with follow-up up to 31 January 2016, "
+                         "the cut-off configured for it.")
+
+
+def test_covariates_missing_for_the_propensity_model_are_worded_by_label_and_suppressed():
+    raw = {"mayo": {"ps_missing": {"n_pool": 525, "by_variable": [
+        {"label": "Low or intermediate grade (G1/G2)", "n": 69, "denominator_n": 525},
+        {"label": "Age at hepatic resection", "n": 3, "denominator_n": 525}]}}}
+    assert build_numbers(raw)["mayo"]["ps_missing"]["by_variable_text"] == \
+        "low or intermediate grade (G1/G2), 69; age at hepatic resection, 3"
+    assert build_numbers(raw, min_cell_count=5)["mayo"]["ps_missing"]["by_variable_text"] == \
+        "low or intermediate grade (G1/G2), 69; age at hepatic resection, <5"
+    raw["mayo"]["ps_missing"]["by_variable"] = []
+    assert build_numbers(raw)["mayo"]["ps_missing"]["by_variable_text"] == "none"

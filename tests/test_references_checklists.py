@@ -63,7 +63,7 @@ def test_checklist_tables_list_every_item_and_part_and_refuse_an_empty_where():
     table = checklist_table(load("strobe"), "strobe.yaml")
     parts = sum(len(i.get("parts", [])) for i in load("strobe")["items"])
     assert len(table) == 22 + parts and list(table.columns) == ["Item", "Recommendation", "Where reported"]
-    assert table.loc[table["Item"] == "12c", "Where reported"].item().startswith("Part B: Methods as run, Missing data")
+    assert table.loc[table["Item"] == "12c", "Where reported"].item().startswith("Part A and Part B: Methods as run, Missing data")
     with pytest.raises(ConfigError, match="x.yaml: checklist item\\(s\\) without `where`: 2, 2a"):
         checklist_table({"items": [{"id": "1", "item": "a", "where": "here"},
                                    {"id": "2", "item": "b", "where": "", "parts": [{"id": "2a", "item": "c", "where": " "}]}]},

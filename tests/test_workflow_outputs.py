@@ -119,6 +119,84 @@ def test_supplement_pdf_text_has_the_numbers(workflow_run):
     assert "In this run, every input was an embedded synthetic twin" in " ".join(text.split())
 
 
+def _pdf_words(pdf: Path, furniture: tuple[str, ...] = ()) -> str:
+    """The PDF's text (figures included: they are embedded as vector PDFs) as one line of words, without
+    page numbers ("7 / 24") and the lines in `furniture` (running heads), so a sentence across a page break reads whole."""
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    drop = {f.casefold() for f in furniture}
+    lines = [ln for ln in text.replace("\f", "\n").splitlines()
+             if not re.fullmatch(r"\s*\d+ / \d+\s*", ln) and ln.strip().casefold() not in drop]
+    return " ".join("\n".join(lines).replace("-\n", "-").split())
+
+
+def _running_heads(root: Path) -> tuple[str, ...]:
+    """The supplement's running heads (front matter `kicker` and `shorttitle`)."""
+    front = (root / "manuscript" / "supplement.qmd").read_text(encoding="utf-8").split("---")[1]
+    meta = yaml.safe_load(front)
+    return tuple(str(meta[k]) for k in ("kicker", "shorttitle") if meta.get(k))
+
+
+def test_methods_state_censoring_cut_off_and_missing_data_from_the_analysis(workflow_run, numbers):
+    """The follow-up and missing-data paragraphs of Part A, with counts checked against the derived data
+    (pandas, independently of nenbone.analysis.missing_data)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (Debian poppler-utils) is not installed: bash tests/install_browser.sh --poppler")
+    text = _pdf_words(workflow_run / "results" / "supplement" / "supplement.pdf", _running_heads(workflow_run))
+    derived = pd.read_parquet(workflow_run / "results" / "derived" / "christie.parquet")
+    bm = derived[derived["has_bm"] == True]  # noqa: E712
+    # by hand: the twin has no grade for 137 and no functional status for 25 of its 1212 eligible patients
+    assert (len(derived), int(derived["grade_g12"].isna().sum()), int(derived["functional"].isna().sum())) == (1212, 137, 25)
+    assert int(derived["age_years"].isna().sum()) == int(derived["primary_group"].isna().sum()) == 0
+    with_onset = int((bm["os_from_symptoms_months"].notna() & bm["os_from_symptoms_event"].notna()).sum())
+    node = numbers["christie"]["missing_data"]
+    assert node["variables_text"] == "Grade 1-2, 137 of 1212 (11%); Functional tumour, 25 of 1212 (2%)"
+    assert f"overall survival from onset of bone-metastasis-related symptoms, {with_onset} of {len(bm)}" in node["survival_text"]
+    assert f"overall survival from identification of bone metastases, {len(bm)} of {len(bm)}" in node["survival_text"]
+    assert "Missing data. Values were missing in these table rows (missing, of the patients the table describes): " \
+        "Grade 1-2, 137 of 1212 (11%); Functional tumour, 25 of 1212 (2%)." in text
+    assert node["survival_text"] in text and "No value was imputed" in text
+    # the G3-lung exclusion cannot judge a lung NEN without a grade: those are eligible (by hand: 23)
+    lung_unknown = int(((derived["primary_group"] == "lung") & derived["grade_g12"].isna()).sum())
+    assert lung_unknown == 23
+    assert (f"The exclusion of G3 lung NENs needs a known grade, so {lung_unknown} eligible patients of the lung "
+            "primary group without one were kept.") in text
+    # follow-up: no cut-off in the codebooks, so none applied; the twins' generated cut-offs; beside median follow-up
+    assert numbers["methods"]["christie"]["data_cutoff"] == numbers["methods"]["mayo"]["data_cutoff"] == "none declared"
+    for study, twin in (("christie", "30 September 2018"), ("mayo", "31 January 2016")):
+        cutoff = numbers["methods"][study]["cutoff_text"]
+        assert cutoff.endswith(f"generated with follow-up up to {twin}, the cut-off configured for it.")
+        assert cutoff in text, study
+    assert text.count("Patients alive at their last follow-up were censored at the date of their last follow-up; "
+                      "no patient was censored at any other time (the workflow applies no administrative censoring).") == 2
+    followup = numbers["christie"]["os_from_bm"]["followup"]
+    assert (f"the cut-off configured for it. Median follow-up from the identification of BMs, by the reverse "
+            f"Kaplan-Meier method (Schemper and Smith 1996), was {followup['months']} months") in text
+
+
+def test_no_codebook_variable_name_in_the_supplement(workflow_run):
+    """No snake_case variable name of either codebook (raw or derived) in the supplement's text, figures
+    included: a variable is named by its label. No section is exempt; the computational-environment
+    appendix lists files and packages, not variables. (Configuration keys and file names that tell a
+    reader where to change or find something, e.g. `median_ci`, are not variable names.)"""
+    from nenbone.codebook import load_codebook
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (Debian poppler-utils) is not installed: bash tests/install_browser.sh --poppler")
+    names = set()
+    for path in sorted((workflow_run / "config" / "codebooks").glob("*.yaml")):
+        codebook = load_codebook(path)
+        names |= {n for n in [*codebook.variables, *codebook.derived] if "_" in n}
+    assert {"grade_g12", "date_death_or_last_fu", "os_event"} <= names
+    pattern = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(map(re.escape, sorted(names))) + r")(?![A-Za-z0-9_])")
+    assert pattern.search("• missing grade_g12: 69"), "the scan would miss the defect it guards against"
+    res = workflow_run / "results"
+    html = re.sub(r"<[^>]+>", " ", (res / "supplement" / "supplement.html").read_text(encoding="utf-8"))
+    texts = {"supplement.pdf": _pdf_words(res / "supplement" / "supplement.pdf"), "supplement.html": html,
+             **{p.name: _pdf_words(p) for p in sorted((res / "figures").glob("flow_*.pdf"))}}
+    found = {name: sorted(set(pattern.findall(text))) for name, text in texts.items()}
+    assert not {k: v for k, v in found.items() if v}
+
+
 MEDIANS = {"christie": ["time_to_bm", "os_from_bm", "os_from_symptoms"],  # every median the supplement quotes
            "mayo": ["os.lb", "os.l", "os_lb_by_primary.gi", "os_lb_by_primary.pancreas"]}
 OTHER = {"spss": "loglog", "loglog": "spss"}

@@ -261,7 +261,8 @@ def matched_comparison(derived: pd.DataFrame, cohort: pd.DataFrame, summary: dic
 
 
 def ps_missing(derived: pd.DataFrame, matching: dict[str, Any], labels: dict[str, str] | None = None) -> dict[str, Any]:
-    """Who the complete-case propensity model leaves out, per group and per covariate (the Methods paragraph)."""
+    """Who the complete-case propensity model leaves out, per group and per covariate (the Methods paragraph;
+    `by_variable`: each covariate's label and how many of the pool lack it, which presentation words)."""
     from nenbone.analysis.missing_data import complete_case_summary
 
     treated, control = matching["treated_group"], matching["control_group"]
@@ -276,7 +277,7 @@ def ps_missing(derived: pd.DataFrame, matching: dict[str, Any], labels: dict[str
             "n_excluded_l": int((incomplete & (rows["group"] == control)).sum()),
             "n_l_pool": int((rows["group"] == control).sum()),
             "n_l_used": int((~incomplete & (rows["group"] == control)).sum()),
-            "by_variable_text": "; ".join(f"{label[:1].lower() + label[1:]}, {n}" for label, n in by_variable) or "none"}
+            "by_variable": [{"label": label, "n": n, "denominator_n": summary["n"]} for label, n in by_variable]}
 
 
 def imputed_matching(derived: pd.DataFrame, matching: dict[str, Any], spec: dict[str, Any], imputation: dict[str, Any],

@@ -557,10 +557,15 @@ def iptw_weights(ps: pd.Series, treated: pd.Series, estimand: str = "ATT") -> pd
 
 
 def match_attrition(frame: pd.DataFrame, result: MatchResult, settings: Mapping[str, Any],
-                    *, group_col: str = "group") -> dict[str, Any]:
-    """Who entered the propensity model, who was left out for a missing covariate (by variable) and
+                    labels: Mapping[str, str], *, group_col: str = "group") -> dict[str, Any]:
+    """Who entered the propensity model, who was left out for a missing covariate (by variable, with
+    its label: `labels` maps each covariate to the codebook's label, which the flow diagram prints) and
     who was matched, per study group (treated first): results/matched/<study>_attrition.json."""
     covariates = list(settings["covariates"])
+    unlabelled = [c for c in covariates if not labels.get(c)]
+    if unlabelled:
+        raise ConfigError(f"match attrition: the codebook gives no label for the covariate(s) {', '.join(unlabelled)} "
+                          "(add a label under derived:)")
     out = []
     for name in (settings["treated_group"], settings["control_group"]):
         rows = frame.loc[frame[group_col] == name]
@@ -571,7 +576,8 @@ def match_attrition(frame: pd.DataFrame, result: MatchResult, settings: Mapping[
             "group": str(name),
             "n": int(len(rows)),
             "n_in_model": n_in_model,
-            "excluded_missing": [{"variable": c, "n": int(missing[c].sum())} for c in covariates if missing[c].any()],
+            "excluded_missing": [{"variable": c, "label": str(labels[c]), "n": int(missing[c].sum())}
+                                 for c in covariates if missing[c].any()],
             "n_missing_any": int(missing.any(axis=1).sum()),
             "n_matched": n_matched,
             "n_unmatched": n_in_model - n_matched,

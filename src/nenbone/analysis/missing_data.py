@@ -83,6 +83,49 @@ def complete_case_summary(frame: pd.DataFrame, columns: Sequence[str]) -> dict[s
             "n_missing_several": int((per_row > 1).sum())}
 
 
+def missing_by_analysis(frame: pd.DataFrame, tables: Mapping[str, Mapping[str, Any]],
+                        survival: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """What each analysis of a plan does with missing values, for the Methods paragraph (counts only).
+
+    ``tables`` are the plan's descriptive tables (config ``plans.<design>.tables``): for each row whose
+    variable is missing in any of the table's patients (those its ``where`` selects and, for a row
+    with a ``denominator``, those in it, as the table counts them), ``variables`` gets {table,
+    variable, label (the row's), n (missing), denominator_n (the table's patients), pct,
+    n_smallest_group (the fewest missing in one of the table's groups, of those with any: when the
+    table hides that cell, the total must not give it away)}. Each row and its test use the others (complete cases, variable by variable). ``survival`` are the plan's
+    Kaplan-Meier analyses: {plan, label, n (with a known time and status: used), n_selected (its
+    ``where``)}. A variable in several tables is listed once per table.
+    """
+    from nenbone.analysis.plans import select_rows
+
+    variables: list[dict[str, Any]] = []
+    for name, spec in tables.items():
+        rows = select_rows(frame, spec.get("where"), f"missing data of table '{name}'")
+        for row in spec["rows"]:
+            column = row["variable"]
+            if column not in rows.columns:
+                raise MissingDataError(f"missing data of table '{name}': column '{column}' is not in the data")
+            base = rows
+            if row.get("denominator"):
+                base = rows.loc[rows[row["denominator"]].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+            missing = base[column].isna()
+            n_missing, d = int(missing.sum()), int(len(base))
+            if not n_missing:
+                continue
+            by_group = ([int(n) for n in missing.groupby(base[spec["group"]].astype("string")).sum() if n]
+                        if spec.get("group") else [n_missing])
+            variables.append({"table": str(name), "variable": str(column), "label": str(row["label"]),
+                              "n": n_missing, "denominator_n": d, "pct": 100.0 * n_missing / d,
+                              "n_smallest_group": min(by_group, default=n_missing)})
+    used = []
+    for plan in survival:
+        rows = select_rows(frame, plan.get("where"), f"missing data of survival plan '{plan['name']}'")
+        known = rows[plan["duration"]].notna() & rows[plan["event"]].notna()
+        used.append({"plan": str(plan["name"]), "label": str(plan["label"]), "n": int(known.sum()),
+                     "n_selected": int(len(rows))})
+    return {"variables": variables, "survival": used}
+
+
 def nelson_aalen_at_own_time(durations: Any, events: Any) -> np.ndarray:
     """Nelson-Aalen cumulative hazard H(T_i) = sum_{t_j <= T_i} d_j / n_j at each patient's own time."""
     table = km_table(durations, events)

@@ -272,14 +272,27 @@ def sequential_exclusions(masks: Mapping[str, pd.Series]) -> list[dict[str, Any]
     return out
 
 
+def kept_with_unknown_grade(clean: pd.DataFrame, groups: pd.Series, keep: Any, eligibility: Mapping[str, Any],
+                            codebook: Codebook) -> list[dict[str, Any]]:
+    """Each grade exclusion (e.g. G3 lung NENs) needs a known grade: how many eligible patients of its
+    primary group have none (grade missing or not known) and were therefore kept."""
+    known = has_meaning(clean["grade"], codebook.codes_meaning("grade", "G1", "G2", "G3")).fillna(False).to_numpy(bool)
+    return [{"reason": f"G{rule['grade']} {rule['primary_group']} NEN", "primary_group": str(rule["primary_group"]),
+             "grade": f"G{rule['grade']}",
+             "n": int((keep & ~known & (groups == rule["primary_group"]).fillna(False).to_numpy(bool)).sum())}
+            for rule in eligibility.get("exclude") or []]
+
+
 def attrition(clean: pd.DataFrame, settings: dict, codebook: Codebook) -> dict[str, Any]:
-    """Screened -> eligible (excluded by reason) -> with / without BMs; counts only."""
+    """Screened -> eligible (excluded by reason) -> with / without BMs; counts only. `kept_unknown_grade`:
+    the eligible patients a grade exclusion could not judge (no known grade), by exclusion."""
     c = clean.reset_index(drop=True)
     groups = primary_group(c["primary_site"], settings["derivation"]["primary_group"], c["patient_id"])
     masks = exclusion_masks(c, groups, settings["eligibility"], codebook)
     keep = is_eligible(c, groups, settings["eligibility"], codebook).to_numpy()
     has_bm = has_meaning(c["bone_mets"], codebook.codes_meaning("bone_mets", "yes")).fillna(False).to_numpy(bool)
     return {
+        "kept_unknown_grade": kept_with_unknown_grade(c, groups, keep, settings["eligibility"], codebook),
         "stages": [
             {"label": "Patients screened", "n": int(len(c)), "excluded": []},
             {"label": "Eligible patients", "n": int(keep.sum()),

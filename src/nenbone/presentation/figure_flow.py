@@ -86,9 +86,19 @@ def _checked_attrition(attrition: Mapping[str, Any]) -> None:
 
 
 def _not_matched(entry: Mapping[str, Any]) -> list[tuple[str, int]]:
-    """Who of a group is not in the matched cohort, by reason: not matched, or a covariate missing."""
+    """Who of a group is not in the matched cohort, by reason: not matched, or a covariate missing (named
+    by its codebook label, as the match rule wrote it: never the variable's name)."""
     out = [("not matched", int(entry["n_unmatched"]))] if int(entry["n_unmatched"]) else []
-    return out + [(f"missing {m['variable']}", int(m["n"])) for m in entry["excluded_missing"] if int(m["n"])]
+    unlabelled = [m["variable"] for m in entry["excluded_missing"] if not m.get("label")]
+    if unlabelled:
+        raise FigureInputError(f"flow diagram: the match attrition gives no label for {', '.join(unlabelled)} "
+                               "(rerun the match rule)")
+    return out + [(f"{_lower_first(m['label'])} missing", int(m["n"])) for m in entry["excluded_missing"] if int(m["n"])]
+
+
+def _lower_first(text: str) -> str:
+    """'Low or intermediate grade' -> 'low or intermediate grade'; an acronym ('LDH level') stays."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def flow_diagram(attrition: Mapping[str, Any], match_attrition: Mapping[str, Any] | None = None,

@@ -187,7 +187,62 @@ def build_numbers(raw: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any
     It holds no unsuppressed values: the reproduction check reads the analyses' own outputs
     (results/analysis/*.json, private) for those.
     """
-    return format_tree(to_plain(raw), min_cell_count)
+    doc = format_tree(to_plain(raw), min_cell_count)
+    for node in doc.values():
+        if isinstance(node, dict) and isinstance(node.get(MISSING_KEY), dict):
+            node[MISSING_KEY].update(missing_data_texts(node[MISSING_KEY]))
+        if isinstance(node, dict) and isinstance(node.get(PS_MISSING_KEY), dict) and "by_variable" in node[PS_MISSING_KEY]:
+            node[PS_MISSING_KEY]["by_variable_text"] = by_variable_text(node[PS_MISSING_KEY]["by_variable"])
+    return doc
+
+
+PS_MISSING_KEY = "ps_missing"  # who the complete-case propensity model leaves out (analysis.effects.ps_missing)
+
+
+def by_variable_text(by_variable: list[dict[str, Any]]) -> str:
+    """'low or intermediate grade (G1/G2), 69; ...' from the formatted (suppressed) counts: each covariate by
+    its label, never by its name; 'none' when no covariate is missing."""
+    return "; ".join(f"{_lower_first(v['label'])}, {v['n']}" for v in by_variable) or "none"
+
+
+MISSING_KEY = "missing_data"  # a study's missing values by analysis (analysis.missing_data.missing_by_analysis)
+
+
+def missing_data_texts(node: dict[str, Any]) -> dict[str, str]:
+    """The Methods paragraph's lists, from the formatted (and suppressed) counts of `missing_by_analysis`:
+
+    `variables_text`: each table row with missing values, "Grade 1-2, 137 of 1212 (11%)"; a hidden
+    count reads as hidden ("<5"; "suppressed" where it would give a hidden cell of the table's groups
+    away by subtraction), without a percentage;
+    `survival_text`: each Kaplan-Meier analysis, "overall survival ..., 83 of 85" (used of selected);
+    `eligibility_text`: a sentence on the patients a grade exclusion could not judge (no known grade)
+    and kept.
+    """
+    def hidden(text: Any) -> bool:
+        return isinstance(text, str) and dc.is_hidden_text(text)
+
+    parts = []
+    for v in node.get("variables") or []:
+        if hidden(v["n"]) or hidden(v.get("n_smallest_group")):
+            shown = v["n"] if hidden(v["n"]) else dc.SUPPRESSED_VALUE
+            parts.append(f"{v['label']}, {shown} of {v['denominator_n']}")
+        else:
+            parts.append(f"{v['label']}, {v['n']} of {v['denominator_n']} ({v['pct']})")
+    used = [f"{_lower_first(s['label'])}, {s['n']} of {s['n_selected']}" for s in node.get("survival") or []]
+    rules = node.get("kept_unknown_grade") or []
+    kept = [f"the exclusion of {k['grade']} {k['primary_group']} NENs needs a known grade, so "
+            f"{k['n']} eligible patients of the {k['primary_group']} primary group without one were kept"
+            for k in rules if k["n"] != "0"]
+    eligibility = (_upper_first("; ".join(kept)) + "." if kept else
+                   "Every patient of a primary group with a grade exclusion had a known grade." if rules else
+                   "No eligibility rule depends on the grade.")
+    return {"variables_text": "; ".join(parts) if parts else "none",
+            "survival_text": "; ".join(used) if used else "none",
+            "eligibility_text": eligibility}
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def date_text(iso: str) -> str:
@@ -254,6 +309,26 @@ def mayo_methods(settings: dict[str, Any], labels: dict[str, str]) -> dict[str, 
 
 
 METHODS = {"christie": christie_methods, "mayo": mayo_methods}  # design -> its methods text
+
+
+def follow_up_numbers(data_cutoff: str | None, twin_cutoff: str | None = None) -> dict[str, str]:
+    """What the Methods state of the end of follow-up, from the study's codebook (`data_cutoff`: a
+    calendar date of the export, not a patient's) and, when the input is an embedded synthetic twin,
+    the cut-off it was generated to (config `synthetic.<design>.data_cutoff`). The derivations apply no
+    administrative censoring: follow-up ends at each patient's recorded date of death or last follow-up,
+    and validation refuses any date after the cut-off (without one, after the day of the run)."""
+    if data_cutoff:
+        text = (f"Follow-up closed at the data cut-off of {date_text(data_cutoff)}, declared in the study's "
+                "codebook: an export with any later date is refused at validation, so no follow-up runs past "
+                "the cut-off and none had to be cut short at it.")
+    else:
+        text = ("The study's codebook declares no data cut-off, and the workflow applies none: each patient's "
+                "follow-up ends at the date of death or of last follow-up that the export records, and an export "
+                "with a date later than the day of the run is refused at validation.")
+    if twin_cutoff:
+        text += (f" The synthetic twin analysed here was generated with follow-up up to {date_text(twin_cutoff)}, "
+                 "the cut-off configured for it.")
+    return {"data_cutoff": date_text(data_cutoff) if data_cutoff else "none declared", "cutoff_text": text}
 
 
 def settings_numbers(config: dict[str, Any], designs: dict[str, str], study_settings: dict[str, dict[str, Any]],
