@@ -140,6 +140,34 @@ def test_render_workspace_inside_output_folder_and_removed(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_render_workspace_removes_only_workspaces_no_running_render_owns(tmp_path):
+    """Two renders into one folder: the second must not delete the first's workspace (a live pid), only
+    one whose process has ended, or one of another machine once it is older than a day."""
+    import socket
+    import time
+
+    from nenbone.render.offline import RENDER_TMP_PREFIX, STALE_WORKSPACE_HOURS, render_workspace
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    host = socket.gethostname()
+    live = tmp_path / f"{RENDER_TMP_PREFIX}{host}-{os.getpid()}-abc123"
+    dead = tmp_path / f"{RENDER_TMP_PREFIX}{host}-{ended.pid}-abc123"
+    remote = tmp_path / f"{RENDER_TMP_PREFIX}other-node-7-x1"
+    remote_old = tmp_path / f"{RENDER_TMP_PREFIX}other-node-8-x2"
+    for folder in (live, dead, remote, remote_old):
+        folder.mkdir()
+    day_ago = time.time() - STALE_WORKSPACE_HOURS * 3600 - 60
+    os.utime(remote_old, (day_ago, day_ago))
+    with render_workspace(tmp_path) as work:
+        assert work.name.startswith(f"{RENDER_TMP_PREFIX}{host}-{os.getpid()}-")
+        assert live.is_dir() and remote.is_dir()
+        assert not dead.exists() and not remote_old.exists()
+        with render_workspace(tmp_path) as second:  # a concurrent render of this process: both kept
+            assert work.is_dir() and second != work
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, remote.name])
+
+
 def test_render_workspace_removed_on_sigterm(tmp_path):
     ready = tmp_path / "ready"
     out = tmp_path / "supplement"

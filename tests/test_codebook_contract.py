@@ -38,6 +38,32 @@ def test_meanings_must_name_declared_codes_once_and_cover_every_valid_code():
     assert "[9]" not in text.split("valid code(s)")[1]  # a missing code needs no meaning
 
 
+def test_one_partition_check_reports_each_break_once_by_group_and_code():
+    from nenbone.codebook import GroupingProblem, grouping_problems
+
+    groups = {"GEP": [1, 2, 8], "lung": [8, 99], "other": [2, 2], "none": None}
+    assert grouping_problems(groups, known=[1, 2, 3, 8], cover=[1, 3, 8]) == [
+        GroupingProblem("lung", 8, "in-two-groups", "GEP"),
+        GroupingProblem("lung", 99, "unknown-code"),
+        GroupingProblem("other", 2, "in-two-groups", "GEP"),
+        GroupingProblem(None, 3, "in-no-group"),
+    ]
+    assert grouping_problems({"a": [1], "b": [1]}) == [GroupingProblem("b", 1, "in-two-groups", "a")]
+
+
+def test_a_config_code_list_is_checked_against_the_codebook_by_the_same_partition():
+    from nenbone.preflight import config_grouping_problems
+
+    cb = book(site={"label": "Site", "type": "categorical", "codes": {1: "A", 2: "B", 9: "NK"}, "missing_codes": [9]})
+    assert config_grouping_problems(cb, "site", {"x": [1, 9], "y": [1, 2]}, "d.groups") == [
+        "config d.groups.x: code 9 is not a valid code of 'site' in the codebook (valid: [1, 2])",
+        "config d.groups: code 1 of 'site' is in both 'x' and 'y'",
+    ]
+    assert config_grouping_problems(cb, "site", {"x": [1], "y": [2]}, "d.groups") == []
+    assert config_grouping_problems(cb, "nope", {}, "d.groups") == [
+        "config d.groups groups the codes of 'nope', which the codebook does not declare"]
+
+
 def test_a_yaml_boolean_code_or_meaning_is_refused_with_the_fix():
     with pytest.raises(ConfigError, match=r"code True was read by YAML as a boolean; quote it"):
         book(flag={"label": "F", "type": "boolean", "codes": {True: "Yes", False: "No"}})

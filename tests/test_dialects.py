@@ -41,42 +41,25 @@ def pipeline(study: str, data: Path, book: Path) -> dict[str, Any]:
 
 
 def analysis_tables(study: str, derived: pd.DataFrame, n_rows: int) -> dict[str, pd.DataFrame]:
-    """The tables the analysis rules write (as scripts/analyse_<design>.py and scripts/match.py do it)."""
-    from nenbone.analysis.summaries import descriptive_tables, study_numbers
-    from nenbone.presentation.study_report import study_report
-    from nenbone.presentation.tables import TableSettings
+    """The tables the analysis rules write, by the functions their scripts call (match_study, analyse_<design>).
 
-    settings = TableSettings(CONFIG["analysis"]["chi_square_correction"], 0)
-    plan, wanted = ANALYSIS["plans"][study], ANALYSIS["numbers"][study]
+    The mayo design runs without the multiple-imputation sensitivity analysis (20 imputations), to keep
+    the corpus cheap; everything else is what scripts/match.py and scripts/analyse_mayo.py compute."""
+    from nenbone.analysis.matching import match_study
+    from nenbone.presentation.analyses import AnalysisSettings
+    from nenbone.presentation.christie_analysis import analyse_christie
+    from nenbone.presentation.mayo_analysis import analyse_mayo
+
+    spec = CONFIG[study]
+    settings = AnalysisSettings(ANALYSIS["plans"][study], ANALYSIS["numbers"][study], CONFIG["analysis"],
+                                spec["median_ci"], 0)
     if study == "christie":
-        ci = CONFIG["christie"]["median_ci"]
-        numbers, _ = study_numbers(derived, plan, wanted, CONFIG["analysis"], median_ci=ci)
-        descriptions = descriptive_tables(derived, plan.get("tables", {}), settings.chi_square_correction)
-        return dict(study_report(plan, numbers, descriptions, settings, ci,
-                                 CONFIG["analysis"]["confidence_level"]).tables)
-    from nenbone.analysis import effects
-    from nenbone.analysis.matching import balance_table, match, matching_summary
-    from nenbone.presentation.mayo_report import matched_tables
-
-    m = CONFIG["mayo"]
-    result = match(derived, dict(m["matching"]))
-    balance = balance_table(derived, result, m["matching"]["covariates"])
+        return analyse_christie(derived, n_rows, settings).tables
     labels = {n: d.label for n, d in load_codebook(ROOT / "config" / "codebooks" / "mayo.yaml").derived.items()}
-    balance.insert(0, "label", [labels.get(v, v) + (f": {lvl}" if lvl not in ("", "1") else "")
-                                for v, lvl in zip(balance["variable"], balance["level"])])  # as scripts/match.py
-    balance = balance.rename(columns={"variable": "covariate"})
-    matched = result.matched[["patient_id", "group", "ps", "logit", "match_id", "weight"]]
-    scores = result.scores[["patient_id", "group", "ps", "logit", "matched"]].rename(columns={"logit": "logit_ps"})
-    cohort = effects.matched_cohort(derived, matched.rename(columns={"logit": "logit_ps"}))
-    ci = m["median_ci"]
-    numbers, _ = study_numbers(cohort, plan, wanted, CONFIG["analysis"], median_ci=ci)
-    comparison = effects.matched_comparison(derived, cohort, matching_summary(result, balance), n_rows, plan,
-                                            CONFIG["analysis"], m["matching"], m["sensitivity"], scores)
-    descriptions = descriptive_tables(cohort, plan.get("tables", {}), settings.chi_square_correction)
-    tables = dict(study_report(plan, numbers, descriptions, settings, ci, CONFIG["analysis"]["confidence_level"]).tables)
-    tables.update(matched_tables(comparison, balance))
-    return {**tables, "matched": matched.reset_index(drop=True),
-            "effects": pd.DataFrame(comparison["cox_rows"] + comparison["sensitivity_rows"])}
+    m = match_study(derived, spec["matching"], labels)
+    result = analyse_mayo(derived, m.matched, m.scores, m.balance, m.summary, n_rows, settings, spec["matching"],
+                          spec["sensitivity"], labels=labels)
+    return {**result.tables, "matched": m.matched.reset_index(drop=True), "effects": result.effects}
 
 
 @pytest.fixture(scope="module")

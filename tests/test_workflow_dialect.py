@@ -24,22 +24,19 @@ TABLES = ["baseline", "bm_features", "survival"]
 
 def twin_tables(folder):
     """Study A's tables from the embedded twin, by the package functions the rules call."""
-    from nenbone.analysis.summaries import descriptive_tables, study_numbers
     from nenbone.derive.christie import derive
-    from nenbone.presentation.study_report import study_report
-    from nenbone.presentation.tables import TableSettings, write_tables
+    from nenbone.presentation.analyses import AnalysisSettings
+    from nenbone.presentation.christie_analysis import analyse_christie
+    from nenbone.presentation.tables import write_tables
 
     analysis = yaml.safe_load((ROOT / "config" / "analysis.yaml").read_text(encoding="utf-8"))
     cb = load_codebook(ROOT / "config" / "codebooks" / "christie.yaml")
     frame, meta = prepare_ingest(write_twin("christie", folder), cb)
-    derived = derive(validate(restore_raw(frame, meta), cb, "twin", meta), CONFIG["christie"],
-                     CONFIG["days_per_month"], cb)
-    plan = analysis["plans"]["christie"]
-    settings = TableSettings(CONFIG["analysis"]["chi_square_correction"], 0)
-    numbers, _ = study_numbers(derived, plan, analysis["numbers"]["christie"], CONFIG["analysis"],
-                               median_ci=CONFIG["christie"]["median_ci"])
-    report = study_report(plan, numbers, descriptive_tables(derived, plan.get("tables", {}), settings.chi_square_correction),
-                          settings, CONFIG["christie"]["median_ci"], CONFIG["analysis"]["confidence_level"])
+    raw = restore_raw(frame, meta)
+    derived = derive(validate(raw, cb, "twin", meta), CONFIG["christie"], CONFIG["days_per_month"], cb)
+    settings = AnalysisSettings(analysis["plans"]["christie"], analysis["numbers"]["christie"], CONFIG["analysis"],
+                                CONFIG["christie"]["median_ci"], 0)
+    report = analyse_christie(derived, len(raw), settings)
     csv = [folder / f"{t}.csv" for t in TABLES]
     write_tables(report.tables, TABLES, [str(p) for p in csv], [str(folder / f"{t}.md") for t in TABLES])
     return {t: p.read_bytes() for t, p in zip(TABLES, csv)}

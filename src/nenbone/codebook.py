@@ -192,11 +192,9 @@ def _parse_codes(name: str, raw: Mapping[Any, Any], problems: list[str]) -> dict
     return out
 
 
-def _parse_means(name: str, raw: Mapping[str, Any], codes: Mapping[Code, str],
-                 problems: list[str]) -> dict[str, tuple[Code, ...]]:
-    """meaning -> codes; each code declared, in one meaning only."""
+def _parse_means(name: str, raw: Mapping[str, Any], problems: list[str]) -> dict[str, tuple[Code, ...]]:
+    """meaning -> codes as written (2.0 -> 2); a YAML boolean is refused. The partition is checked later."""
     out: dict[str, tuple[Code, ...]] = {}
-    seen: dict[Code, str] = {}
     for meaning, value in raw.items():
         if isinstance(meaning, bool):
             problems.append(f"variable '{name}': meaning {meaning!r} was read by YAML as a boolean; quote it "
@@ -209,15 +207,62 @@ def _parse_means(name: str, raw: Mapping[str, Any], codes: Mapping[Code, str],
                 problems.append(f"variable '{name}': meaning '{meaning}' lists {c!r}, read by YAML as a "
                                 f"boolean; quote the code")
                 continue
-            c = int(c) if isinstance(c, float) and c.is_integer() else c
-            if c not in codes:
-                problems.append(f"variable '{name}': meaning '{meaning}' lists code {c!r}, which is not "
-                                f"among its codes {sorted(map(str, codes))}")
-            if c in seen and seen[c] != meaning:
-                problems.append(f"variable '{name}': code {c!r} means both '{seen[c]}' and '{meaning}'")
-            seen[c] = str(meaning)
-            cs.append(c)
+            cs.append(int(c) if isinstance(c, float) and c.is_integer() else c)
         out[str(meaning)] = tuple(cs)
+    return out
+
+
+@dataclass(frozen=True)
+class GroupingProblem:
+    """One break of "each code a known code, in exactly one group" (groups: meanings, config code lists).
+
+    `problem` is `unknown-code` (the group lists a code that is not among the known ones),
+    `in-two-groups` (`first_group` listed it before `group`) or `in-no-group` (a code that needs a
+    group has none; `group` is None).
+    """
+
+    group: str | None
+    code: Any
+    problem: str
+    first_group: str | None = None
+
+
+def grouping_problems(groups: Mapping[Any, Iterable[Any] | None], known: Iterable[Any] | None = None,
+                      cover: Iterable[Any] = ()) -> list[GroupingProblem]:
+    """Each listed code among `known` (any code when None) and in one group only; each code of `cover` in a group.
+
+    Problems in the order the groups list their codes, then the uncovered codes in `cover`'s order;
+    a code outside `known` is reported as such only (not also as in two groups).
+    """
+    known_codes = None if known is None else set(known)
+    seen: dict[Any, str] = {}
+    out = []
+    for group, codes in groups.items():
+        for code in codes or []:
+            if known_codes is not None and code not in known_codes:
+                out.append(GroupingProblem(str(group), code, "unknown-code"))
+            elif code in seen and seen[code] != str(group):
+                out.append(GroupingProblem(str(group), code, "in-two-groups", seen[code]))
+            seen[code] = str(group)
+    out += [GroupingProblem(None, code, "in-no-group") for code in cover if code not in seen]
+    return out
+
+
+def _meaning_problems(name: str, var: Variable) -> list[str]:
+    """The variable's means: as a partition of its valid codes (every code declared, one meaning each)."""
+    out = []
+    uncovered = []
+    for p in grouping_problems(var.means, var.codes, cover=var.valid_codes if var.means else ()):
+        if p.problem == "unknown-code":
+            out.append(f"variable '{name}': meaning '{p.group}' lists code {p.code!r}, which is not "
+                       f"among its codes {sorted(map(str, var.codes))}")
+        elif p.problem == "in-two-groups":
+            out.append(f"variable '{name}': code {p.code!r} means both '{p.first_group}' and '{p.group}'")
+        else:
+            uncovered.append(p.code)
+    if uncovered:
+        out.append(f"variable '{name}': valid code(s) {uncovered} have no meaning (each valid "
+                   f"code needs one under means:, or declare it a missing code)")
     return out
 
 
@@ -226,11 +271,8 @@ def _check_variables(variables: Mapping[str, Variable]) -> list[str]:
     problems = []
     columns: dict[str, str] = {}
     for name, var in variables.items():
+        problems += _meaning_problems(name, var)
         if var.means:
-            uncovered = [c for c in var.valid_codes if c not in var.meaning_of]
-            if uncovered:
-                problems.append(f"variable '{name}': valid code(s) {uncovered} have no meaning (each valid "
-                                f"code needs one under means:, or declare it a missing code)")
             missing_meant = [c for c in var.meaning_of if c in var.codes and c not in var.valid_codes]
             if missing_meant:
                 problems.append(f"variable '{name}': missing code(s) {missing_meant} are given a meaning")
@@ -285,7 +327,7 @@ def parse_codebook(raw: dict[str, Any], source: str = "<codebook>") -> Codebook:
             nullable=spec.get("nullable", True),
             description=spec.get("description", ""),
             source=spec.get("source"),
-            means=_parse_means(name, spec.get("means") or {}, codes, problems),
+            means=_parse_means(name, spec.get("means") or {}, problems),
             formats=tuple(spec.get("formats") or ()),
             compose=spec.get("compose"),
         )

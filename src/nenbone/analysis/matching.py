@@ -624,3 +624,39 @@ def matching_summary(result: MatchResult, balance: pd.DataFrame) -> dict[str, An
         "max_abs_smd_before": float(np.nanmax(np.abs(balance["smd_before"]))),
         "max_abs_smd_after": float(np.nanmax(np.abs(balance["smd_after"]))),
     })
+
+
+# ------------------------------------------------------------------------ the match rule
+
+
+@dataclass(frozen=True)
+class StudyMatching:
+    """What the match rule writes for one study (results/matched/<study>_*)."""
+
+    matched: pd.DataFrame  # patient_id, group, ps, logit_ps, match_id, weight
+    scores: pd.DataFrame  # patient_id, group, ps, logit_ps, matched
+    balance: pd.DataFrame  # label, covariate, level, kind, *_before, *_after
+    summary: dict[str, Any]
+    attrition: dict[str, Any]
+
+
+def labelled_balance(frame: pd.DataFrame, result: MatchResult, covariates: Sequence[str],
+                     labels: Mapping[str, str]) -> pd.DataFrame:
+    """The balance table with each row's label ('Sex: male'; a 0/1 flag's level 1 is not repeated)."""
+    balance = balance_table(frame, result, covariates)
+    balance.insert(0, "label", [labels.get(v, v) + (f": {lvl}" if lvl not in ("", "1") else "")
+                                for v, lvl in zip(balance["variable"], balance["level"])])
+    return balance.rename(columns={"variable": "covariate"})
+
+
+def match_study(derived: pd.DataFrame, settings: Mapping[str, Any], labels: Mapping[str, str]) -> StudyMatching:
+    """Propensity score, matching, balance, summary and attrition of one study, as the match rule writes them."""
+    settings = dict(settings)
+    result = match(derived, settings)
+    matched = result.matched[["patient_id", "group", "ps", "logit", "match_id", "weight"]]
+    scores = result.scores[["patient_id", "group", "ps", "logit", "matched"]]
+    balance = labelled_balance(derived, result, settings["covariates"], labels)
+    return StudyMatching(matched=matched.rename(columns={"logit": "logit_ps"}),
+                         scores=scores.rename(columns={"logit": "logit_ps"}), balance=balance,
+                         summary=matching_summary(result, balance),
+                         attrition=match_attrition(derived, result, settings, labels))

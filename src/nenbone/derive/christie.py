@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from nenbone.codebook import Codebook
+from nenbone.codebook import Codebook, grouping_problems
 from nenbone.derive import code_key, code_keys, has_meaning
 from nenbone.errors import ConfigError, ValidationError, Violation
 
@@ -98,17 +98,15 @@ def completed_years(born: pd.Series, on: pd.Series) -> pd.Series:
 
 def primary_group(site: pd.Series, mapping: Mapping[str, Sequence[Any]], ids: pd.Series) -> pd.Series:
     """Detailed primary_site code -> GEP / lung / unknown / other, by the configured mapping."""
-    code_to_group: dict[Any, str] = {}
     for group in PRIMARY_GROUPS:
         if group not in mapping:
             raise ConfigError(f"christie.derivation.primary_group: group '{group}' is missing")
-        for code in mapping[group]:
-            if code_key(code) in code_to_group:
-                raise ConfigError(
-                    f"christie.derivation.primary_group: site code {code} is in both "
-                    f"'{code_to_group[code_key(code)]}' and '{group}'"
-                )
-            code_to_group[code_key(code)] = group
+    groups = {group: [code_key(c) for c in mapping[group]] for group in PRIMARY_GROUPS}
+    twice = [f"christie.derivation.primary_group: site code {p.code} is in both '{p.first_group}' and '{p.group}'"
+             for p in grouping_problems(groups)]
+    if twice:
+        raise ConfigError("\n".join(twice))
+    code_to_group = {code: group for group, codes in groups.items() for code in codes}
     keys = code_keys(site)
     unmapped = site.notna() & ~keys.isin(list(code_to_group))
     if unmapped.any():

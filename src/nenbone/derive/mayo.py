@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nenbone.codebook import Codebook
+from nenbone.codebook import Codebook, grouping_problems
 from nenbone.derive import by_meaning, code_key, code_keys, has_meaning
 from nenbone.errors import ConfigError, ValidationError, Violation
 
@@ -76,14 +76,11 @@ def _code_lists(settings: Mapping[str, Any], key: str) -> dict[str, list[int]]:
     spec = settings.get(key)
     if not isinstance(spec, Mapping) or not spec:
         raise ConfigError(f"config mayo.{key}: expected a mapping of group name -> list of codes")
-    seen: dict[Any, str] = {}
-    out = {}
-    for name, codes in spec.items():
-        out[str(name)] = [code_key(c) for c in codes]
-        for c in out[str(name)]:
-            if c in seen:
-                raise ConfigError(f"config mayo.{key}: code {c} is in both '{seen[c]}' and '{name}'")
-            seen[c] = str(name)
+    out = {str(name): [code_key(c) for c in codes] for name, codes in spec.items()}
+    twice = [f"config mayo.{key}: code {p.code} is in both '{p.first_group}' and '{p.group}'"
+             for p in grouping_problems(out)]
+    if twice:
+        raise ConfigError("\n".join(twice))
     return out
 
 

@@ -172,19 +172,58 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 RENDER_TMP_PREFIX = ".nenbone-render-"
+STALE_WORKSPACE_HOURS = 24
+_WORKSPACE_OWNER = re.compile(r"(?P<host>.+)-(?P<pid>\d+)-[a-z0-9_]+")
+
+
+def _pid_alive(pid: int) -> bool:
+    """True while process `pid` exists on this machine (also when it is another user's)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OverflowError:
+        return False
+    return True
+
+
+def workspace_is_stale(folder: Path, now: float | None = None, host: str | None = None) -> bool:
+    """True for a render workspace no running render owns: its name records this machine and a process
+    that has ended, it carries no owner (an earlier version's name), or it is older than
+    STALE_WORKSPACE_HOURS (a render on another machine sharing the folder, whose process cannot be asked)."""
+    import socket
+    import time
+
+    owner = _WORKSPACE_OWNER.fullmatch(folder.name.removeprefix(RENDER_TMP_PREFIX))
+    if owner is None:
+        return True
+    if owner["host"] == (host or socket.gethostname()) and not _pid_alive(int(owner["pid"])):
+        return True
+    try:
+        age = (time.time() if now is None else now) - folder.stat().st_mtime
+    except FileNotFoundError:
+        return False  # removed meanwhile by its owner
+    return age > STALE_WORKSPACE_HOURS * 3600
 
 
 @contextlib.contextmanager
 def render_workspace(out_dir: Path) -> Iterator[Path]:
     """A scratch folder for the render, inside the output folder (never the system temp folder: it
-    holds unsuppressed numbers). Removed when the render ends, fails, is interrupted (Ctrl-C) or
-    terminated (SIGTERM); a folder left by a SIGKILL is removed by the next render."""
+    holds unsuppressed numbers), named after this machine and process. Removed when the render ends,
+    fails, is interrupted (Ctrl-C) or terminated (SIGTERM); a folder left by a SIGKILL is removed by the
+    next render (`workspace_is_stale`), never the workspace of a render still running."""
+    import socket
+
     from nenbone.io.files import make_private_folder, terminate_as_interrupt
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob(f"{RENDER_TMP_PREFIX}*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    with terminate_as_interrupt(), tempfile.TemporaryDirectory(prefix=RENDER_TMP_PREFIX, dir=out_dir) as name:
+    for other in out_dir.glob(f"{RENDER_TMP_PREFIX}*"):
+        if other.is_dir() and workspace_is_stale(other):
+            shutil.rmtree(other, ignore_errors=True)
+    prefix = f"{RENDER_TMP_PREFIX}{socket.gethostname()}-{os.getpid()}-"
+    with terminate_as_interrupt(), tempfile.TemporaryDirectory(prefix=prefix, dir=out_dir) as name:
         make_private_folder(Path(name))
         yield Path(name)
 

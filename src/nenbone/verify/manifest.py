@@ -143,26 +143,24 @@ class Comparison:
                 "numbers_missing": self.numbers_missing, "numbers_unexpected": self.numbers_unexpected}
 
 
+def _key_sides(expected: dict[str, Any], found: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
+    """(keys only `expected` has, keys only `found` has, keys both have), each sorted."""
+    keys = sorted(set(expected) | set(found))
+    return ([k for k in keys if k not in found], [k for k in keys if k not in expected],
+            [k for k in keys if k in expected and k in found])
+
+
 def compare(expected: dict[str, Any], found: dict[str, Any]) -> Comparison:
     """Compare two manifests file by file (SHA-256) and number by number (value and type)."""
     out = Comparison()
     exp_files, got_files = expected.get("files", {}), found.get("files", {})
-    for rel in sorted(set(exp_files) | set(got_files)):
-        if rel not in got_files:
-            out.files_missing.append(rel)
-        elif rel not in exp_files:
-            out.files_unexpected.append(rel)
-        elif exp_files[rel] == got_files[rel]:
-            out.files_identical.append(rel)
-        else:
-            out.files_differing.append(rel)
+    out.files_missing, out.files_unexpected, both = _key_sides(exp_files, got_files)
+    for rel in both:
+        (out.files_identical if exp_files[rel] == got_files[rel] else out.files_differing).append(rel)
     exp_num, got_num = expected.get("numbers", {}), found.get("numbers", {})
-    for key in sorted(set(exp_num) | set(got_num)):
-        if key not in got_num:
-            out.numbers_missing.append(key)
-        elif key not in exp_num:
-            out.numbers_unexpected.append(key)
-        elif _same_value(exp_num[key], got_num[key]):
+    out.numbers_missing, out.numbers_unexpected, both = _key_sides(exp_num, got_num)
+    for key in both:
+        if _same_value(exp_num[key], got_num[key]):
             out.numbers_identical += 1
         else:
             out.numbers_differing.append({"key": key, "expected": exp_num[key], "found": got_num[key]})
