@@ -237,9 +237,9 @@ def test_every_word_lies_within_the_text_column(supplement):
 
 def test_renderer_named_once(supplement):
     text = " ".join(ln.text for lines, _ in supplement["pages"] for ln in lines)
-    assert len(re.findall(r"rendered by the \w+ renderer", text, re.I)) == 1
+    assert len(re.findall(r"rendered by the (?:\w+ )+renderer", text, re.I)) == 1
     body = re.sub(r"<[^>]+>", " ", supplement["html"].split("<body", 1)[1])
-    assert len(re.findall(r"rendered by the \w+ renderer", body, re.I)) == 1
+    assert len(re.findall(r"rendered by the (?:\w+ )+renderer", body, re.I)) == 1
 
 
 # ------------------------------------------------------------------ browser

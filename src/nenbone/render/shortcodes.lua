@@ -196,6 +196,16 @@ end
 -- columns wrap instead.
 local NUMERIC = "^[%d%s%.,;:%(%)%%<>=/+%-\u{2013}\u{2212}\u{2014}]+$"
 local function numbers_whole(tbl)
+  if FORMAT:match("html") then  -- an identifier in a cell (n_screened) may break after an underscore
+    tbl = tbl:walk({ Str = function(s)
+      if not s.text:find("_.") then return nil end
+      local out = pandoc.Inlines({})
+      for piece in s.text:gmatch("[^_]*_?") do
+        if piece ~= "" then out:insert(pandoc.Str(piece)); if piece:sub(-1) == "_" then out:insert(pandoc.RawInline("html", "<wbr>")) end end
+      end
+      return out
+    end })
+  end
   return tbl:walk({ Plain = function(p)
     local s = stringify(p)
     if not (s:find("%d") and s:find("[ \u{2013}%-]") and s:match(NUMERIC)) then return nil end
