@@ -170,7 +170,7 @@ def plot_forest(
     xlabel: str = "Hazard ratio (log scale)",
     favours: tuple[str, str] | None = None,
     sections: Mapping[str, str] | None = None,
-    label_chars: int = 30,
+    label_chars: int = 24,
 ) -> Figure:
     """Forest plot: HR and CI per row (file order) on a log axis, HR = 1 line, 'HR (CI)' and p at the right.
 
