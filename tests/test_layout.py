@@ -266,7 +266,7 @@ window.addEventListener('load', function () {
 
 
 @pytest.mark.browser
-def test_browser_at_1280_px_shows_no_horizontal_overflow(supplement, workflow_run, tmp_path):
+def test_browser_at_1280_px_shows_no_horizontal_overflow(supplement, tmp_path):
     """Headless Chromium, 1280 px wide: the page scrolls no wider than the window, and no table,
     figure or image reaches past the right edge of its container. The screenshot is kept in tmp_path."""
     import json
