@@ -516,3 +516,32 @@ def test_tbl_colwidths_on_a_table_div_sets_relative_widths_and_a_wrong_count_sto
     qmd.write_text(source.replace("::: {#tbl-cox}", '::: {#tbl-cox tbl-colwidths="[40,20,wide,10]"}'))
     with pytest.raises(RenderError, match=r"tbl-cox: tbl-colwidths has 'wide', not a positive number"):
         render(project, tmp_path / "out3")
+
+
+# ---------------------------------------------------------------- layout rules of the filter
+
+
+def test_filter_places_vector_figures_at_drawn_size_keeps_numbers_and_lead_ins_whole(tmp_path: Path) -> None:
+    """PDF: the vector figure beside a PNG is placed without the (HTML) width, so its text prints at the
+    size it was drawn; a number in a table cell is one unbreakable box (HTML: a no-wrap span); a
+    paragraph ending in a colon stays with the table it introduces."""
+    from matplotlib.figure import Figure
+
+    from nenbone.render import offline
+
+    draw_km_png(tmp_path / "km.png")
+    Figure(figsize=(2, 1)).savefig(tmp_path / "km.pdf")
+    qmd = tmp_path / "doc.qmd"
+    qmd.write_text("![Survival.](km.png){#fig-km width=85%}\n\nInputs (SHA-256):\n\n"
+                   "| Analysis | n | HR (95% CI) |\n|---|---|---|\n| Matched 1:4 | 125 | 1.78 (1.16\u20132.74) |\n",
+                   encoding="utf-8")
+    meta = tmp_path / "render.yml"
+    meta.write_text(yaml.safe_dump({"nenbone": {"resource-root": str(tmp_path), "metadata-files": []}}))
+    (tmp_path / "pandoc-data").mkdir()
+    run = lambda to: offline.run_pandoc(qmd, to, [], meta, tmp_path, tmp_path / "pandoc-data", EPOCH).decode()  # noqa: E731
+    typ, page = run("typst"), run("html5")
+    assert 'image("/km.pdf")' in typ and "85" not in typ.split("image(", 1)[1].split(")", 1)[0]
+    assert "#nbnum[1.78 (1.16--2.74)]" in typ and "[125]" in typ  # a lone integer needs no box
+    assert re.search(r"#block\(sticky: true\)\[\s*Inputs \(SHA-256\):\s*\]\s*#figure\(", typ)
+    assert '<span class="nb-num">1.78 (1.16\u20132.74)</span>' in page
+    assert re.search(r'<img src="km.png"[^>]*(width="85%"|width:85)', page)

@@ -59,7 +59,6 @@ def plot_ps_distribution(
                        edgecolor="white", linewidth=0.3, label=label, gid=f"ps-{value}")
             ax.axhline(0, color="black", linewidth=0.6)
             ax.set_title(f"{title} ({'; '.join(ns)})", loc="left", fontsize=style.small_font_size, fontweight="bold")
-            ax.set_ylabel("Patients in group (%)")
         fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper center", ncols=1, frameon=False,
                    fontsize=style.small_font_size, handlelength=1.0)
         lim = 10 * math.ceil(peak / 10 + 1e-9) if peak > 0 else 10
@@ -68,6 +67,7 @@ def plot_ps_distribution(
             ticks = np.linspace(-lim, lim, 5)
             ax.set_yticks(ticks, [format_number(abs(t), 0) for t in ticks])
         axes[-1].set_xlabel(xlabel)
+        fig.supylabel("Patients in group (%)", fontsize=style.font_size)  # one label for both panels
     return _finish(fig)
 
 
@@ -201,7 +201,7 @@ def plot_forest(
                 headers.append((pos, sec))
                 pos += 1.0
             current = sec
-        step = 1.0 + 0.4 * lab.count("\n")
+        step = 1.0 + 0.85 * lab.count("\n")  # a row unit is 0.17 in; a label line at 8 pt about 0.14 in
         y.append(pos + (step - 1.0) / 2)
         pos += step
     y_arr = np.asarray(y)

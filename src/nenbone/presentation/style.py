@@ -43,10 +43,13 @@ class FigureStyle:
     colors: tuple[str, ...]
     dpi: int = 200
     font_family: str = "DejaVu Sans"
-    font_size: float = 7.5  # journals ask for 6-8 pt at print size
-    small_font_size: float = 6.5
-    column_width: float = 89 / MM_PER_INCH  # single journal column (Springer, Karger: ~85-90 mm)
-    page_width: float = 170 / MM_PER_INCH  # full text width (multi-panel figures; Springer, Karger: 170-180 mm)
+    # One type scale with the supplement (body 10.5 pt, captions 9 pt, tables 8.8 pt): figure text
+    # is 8-8.5 pt at print size, because the PDF places each vector figure at the size it is drawn
+    # (src/nenbone/render/shortcodes.lua drops any width for it), column_width wide.
+    font_size: float = 8.5
+    small_font_size: float = 8.0
+    column_width: float = 120 / MM_PER_INCH  # of the supplement's 164 mm text width (template.typ)
+    page_width: float = 164 / MM_PER_INCH  # the whole text width (multi-panel figures)
     line_width: float = 1.2
     grey: str = "#595959"  # text and reference lines that should recede
     light_grey: str = "#D9D9D9"

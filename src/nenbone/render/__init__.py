@@ -28,7 +28,8 @@ def render_supplement(source_qmd: str | Path, out_html: str | Path, out_pdf: str
     `metadata_files` (e.g. results/numbers.yml) feed the {{< meta >}} shortcodes; `resource_root`
     (the project root) bounds the files a PDF may read. Returns {"engine", "pandoc_version",
     "typst_version"} (plus "quarto_version" under Quarto); the same values are printed in the
-    output (HTML <meta name="generator">, last line of the document) as render.* metadata.
+    HTML's <meta name="generator"> and are render.* metadata for the source to print (the
+    supplement says so once, in its computational-environment appendix).
     """
     if engine not in ("auto", "quarto", "offline"):
         raise ConfigError(f"render engine must be auto, quarto or offline, not {engine!r}")

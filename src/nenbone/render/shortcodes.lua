@@ -190,11 +190,12 @@ local function fix_image(img)  -- image must exist; PDF (typst): path from the p
   if not f then fail("image", "image not found: " .. img.src .. " (looked for " .. path .. ")") end
   f:close()
   if FORMAT:match("typst") then
-    -- PDF: the vector figure the rule wrote beside the PNG (the PNG is for HTML)
+    -- PDF: the vector figure the rule wrote beside the PNG (the PNG is for HTML), placed at the
+    -- size it is drawn (any width is for the HTML only): its text prints at the house style's sizes
     local vector = path:gsub("%.png$", ".pdf")
     if vector ~= path then
       local g = io.open(vector, "rb")
-      if g then g:close(); path = vector end
+      if g then g:close(); path = vector; img.attributes.width = nil; img.attributes.height = nil end
     end
     local rel = pandoc.path.make_relative(path, S.root)
     if rel:sub(1, 2) == ".." or pandoc.path.is_absolute(rel) then
@@ -203,6 +204,48 @@ local function fix_image(img)  -- image must exist; PDF (typst): path from the p
     img.src = "/" .. rel
   end
   return img
+end
+
+-- A number in a table cell ("1.78 (1.16–2.74)", "< 0.001", "861/990 (87%)") is never broken over
+-- lines (typst: a box as wide as the number, template.typ's nbnum; HTML: a span the stylesheet keeps on one line), so the text
+-- columns wrap instead.
+local NUMERIC = "^[%d%s%.,;:%(%)%%<>=/+%-\u{2013}\u{2212}\u{2014}]+$"
+local function numbers_whole(tbl)
+  if FORMAT:match("html") then  -- an identifier in a cell (n_screened) may break after an underscore
+    tbl = tbl:walk({ Str = function(s)
+      if not s.text:find("_.") then return nil end
+      local out = pandoc.Inlines({})
+      for piece in s.text:gmatch("[^_]*_?") do
+        if piece ~= "" then out:insert(pandoc.Str(piece)); if piece:sub(-1) == "_" then out:insert(pandoc.RawInline("html", "<wbr>")) end end
+      end
+      return out
+    end })
+  end
+  return tbl:walk({ Plain = function(p)
+    local s = stringify(p)
+    if not (s:find("%d") and s:find("[ \u{2013}%-]") and s:match(NUMERIC)) then return nil end
+    if FORMAT:match("typst") then
+      return pandoc.Plain(pandoc.Inlines({pandoc.RawInline("typst", "#nbnum[")}) .. p.content
+        .. pandoc.Inlines({pandoc.RawInline("typst", "]")}))
+    end
+    return pandoc.Plain({pandoc.Span(p.content, {class = "nb-num"})})
+  end })
+end
+
+-- PDF: a paragraph ending in a colon introduces the table after it ("Inputs (SHA-256):") and
+-- stays on its page.
+local function keep_leads_with_tables(blocks)
+  if not FORMAT:match("typst") then return blocks end
+  return blocks:walk({ Blocks = function(bl)
+    local out = pandoc.Blocks({})
+    for i, b in ipairs(bl) do
+      local nxt = bl[i + 1]
+      if b.t == "Para" and nxt and (nxt.t == "Table" or nxt.t == "Figure") and stringify(b):match(":%s*$") then
+        out:extend({pandoc.RawBlock("typst", "#block(sticky: true)["), b, pandoc.RawBlock("typst", "]")})
+      else out:insert(b) end
+    end
+    return out
+  end })
 end
 
 function Pandoc(doc)
@@ -235,6 +278,8 @@ function Pandoc(doc)
   end })
 
   blocks = blocks:walk({ Div = div_to_native, Image = fix_image })
+  blocks = blocks:walk({ Table = numbers_whole })
+  blocks = keep_leads_with_tables(blocks)
   local count, labels = { fig = 0, tbl = 0 }, {}
   local function number(el)
     local kind = kind_of(el.identifier)
