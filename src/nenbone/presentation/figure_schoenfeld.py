@@ -81,11 +81,11 @@ def plot_schoenfeld(
     labels: Mapping[str, str],
     time_label: str = "Time",
     ncols: int = 3,
-    label_chars: int = 24,
+    label_chars: int = 28,
 ) -> Figure:
     """One panel per covariate column per model: beta(t) smoothed (solid) with its band (shaded), the Cox
-    coefficient (dashed) and 0 (grey); panel title: the term's PH test; y-axis 'Beta(t) for <label>'
-    (``labels``: term -> readable name). Models stacked, each headed by its label and global test."""
+    coefficient (dashed) and 0 (grey); panel title: the term's PH test; title: the covariate's
+    readable name (``labels``: term -> name) over its PH test; y-axis beta(t). Models stacked, each headed by its label and global test."""
     import matplotlib as mpl
 
     from nenbone.presentation.figure_base import _wrap
@@ -131,11 +131,12 @@ def _panel(ax: Any, col: Mapping[str, Any], model: Mapping[str, Any], style: Fig
     (curve,) = ax.plot(x, fit, color=style.color(0), linewidth=style.line_width, gid=GID_BETA_T)
     coef = ax.axhline(float(col["coef"]), color=style.color(1), linestyle=(0, (4, 2)), linewidth=0.9, gid=GID_COEF)
     zero = ax.axhline(0.0, color=style.grey, linewidth=0.6, gid=GID_ZERO)
-    ax.set_title(ph_test_title(col["test"]), fontsize=style.small_font_size, loc="left")
     name = labels.get(str(col["term"]), str(col["term"]))
-    ax.set_ylabel(textwrap.fill(f"Beta(t) for {name}", label_chars), fontsize=style.small_font_size)
+    ax.set_title(f"{textwrap.fill(name, label_chars)}\n{ph_test_title(col['test'])}", fontsize=style.small_font_size,
+                 loc="left")
+    ax.set_ylabel("\u03b2(t)", fontsize=style.small_font_size)
     span = (float(x.min()), float(x.max()))
-    ticks = _ticks(model.get("time_ticks", []), span, 0.13 * (span[1] - span[0] or 1.0))
+    ticks = _ticks(model.get("time_ticks", []), span, 0.17 * (span[1] - span[0] or 1.0))
     ax.set_xticks([t for t, _ in ticks], [lab for _, lab in ticks])
     ax.set_xlim(*span)
     lo, hi = ax.get_ylim()
