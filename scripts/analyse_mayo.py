@@ -40,7 +40,7 @@ def main(smk, log):
             report.numbers[key].update(value)
         else:
             report.numbers[key] = value
-    report.tables.update(matched_tables(comparison, balance))
+    report.tables.update(matched_tables(comparison, balance, settings.min_cell_count))
     effect_rows = comparison["cox_rows"] + comparison["sensitivity_rows"]
     write_tables(report.tables, p.table_names, smk.output.tables, smk.output.markdown)
     write_csv(pd.DataFrame(effect_rows), smk.output.effects, float_format="%.6f")

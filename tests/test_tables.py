@@ -144,3 +144,20 @@ def test_a_level_is_not_given_away_by_the_printed_denominator():
     frame = pd.DataFrame({"site": ["x"] * 3 + ["y"] * 50 + ["z"] * 40 + [None] * 7})
     t = describe(frame, ROWS[2:3], TableSettings(min_cell_count=5))
     assert list(t["All (n = 100)"]) == ["", "<5", "50/93 (54%)", "suppressed", "7"]
+
+
+def test_effects_tables_hide_small_counts_and_medians_of_small_groups():
+    from nenbone.presentation.mayo_report import effects_table
+
+    rows = [{"label": "1:1", "n": 50, "events": 47, "hr": 1.5, "lower": 1.1, "upper": 2.0, "p": 0.01,
+             "n_lb": 4, "n_l": 46, "median_lb": 20.0, "median_l": 50.0, "logrank_p": 0.2},
+            {"label": "IPTW", "n": 456, "events": 218, "hr": 1.9, "lower": 1.2, "upper": 3.1, "p": 0.007}]
+    t = effects_table(rows, with_medians=True, min_cell_count=5)
+    first = t.iloc[0]
+    # 4 LB patients: '<5' and their median hidden; 50 - 47 = 3 censored: the events hidden
+    assert (first["LB, n"], first["Median LB, months"], first["L, n"], first["Median L, months"]) == (
+        "<5", "suppressed", "46", "50.0")
+    assert (first["n"], first["Events"]) == ("50", "suppressed")
+    assert (t.iloc[1]["LB, n"], t.iloc[1]["Median LB, months"], t.iloc[1]["Events"]) == ("", "", "218")
+    plain = effects_table(rows, with_medians=True).iloc[0]
+    assert (plain["LB, n"], plain["Median LB, months"], plain["Events"]) == ("4", "20.0", "47")
