@@ -610,3 +610,15 @@ def test_km_median_of_a_curve_smaller_than_k_is_hidden():
     (curve,) = _lines(fig, F.GID_CURVE)
     np.testing.assert_allclose(curve.get_xdata(), [0])  # nothing drawn past time 0
     assert any("median 5" in t for t in _texts(_km_six()[1]))
+
+
+def test_km_single_curve_hides_its_n_when_the_patients_left_out_for_missing_values_are_few():
+    # SIX plus one patient without a time: the plan selected 7, the curve has 6, 7 - 6 = 1 left out
+    frame = pd.concat([SIX, pd.DataFrame({"patient_id": ["T7"], "months": [float("nan")], "dead": [1]})], ignore_index=True)
+    km = km_curves(frame, "months", "dead", label="All", at_risk_times=TIMES)
+    assert km.n_selected == 7 and km.curves[0].n == 6
+    fig = F.plot_km(km, STYLE, at_risk_times=TIMES, xlabel="t", ylabel="S", min_cell_count=3)
+    assert any(t.startswith("All (n = suppressed; suppressed events)") for t in _texts(fig))
+    assert [n for _, _, n in sorted(F.at_risk_shown(fig))] == ["–", "–", "3", "<3", "<3"]
+    assert any(t.startswith("All (n = 6; 4 events)") for t in _texts(F.plot_km(km, STYLE, at_risk_times=TIMES,
+                                                                                 xlabel="t", ylabel="S")))

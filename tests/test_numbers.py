@@ -160,3 +160,13 @@ def test_a_small_number_missing_hides_the_number_known():
     s = build_numbers(tree, min_cell_count=5)["s"]
     assert (s["age"]["n"], s["age"]["n_missing"]) == ("suppressed", "<5")
     assert (s["bmi"]["n"], s["bmi"]["n_missing"]) == ("80", "5")
+
+
+def test_a_plan_whose_few_excluded_patients_would_follow_hides_its_n():
+    # 85 selected, 82 with a time and an event: 85 - 82 = 3 left out for missing values
+    tree = {"s": {"os": {"n": 82, "n_selected": 85, "n_excluded_missing": 3, "events": 50,
+                         "at_risk": {"t0": 82, "t12": 70}}}}
+    os_ = build_numbers(tree, min_cell_count=5)["s"]["os"]
+    assert (os_["n"], os_["n_excluded_missing"], os_["n_selected"]) == ("suppressed", "<5", "85")
+    assert os_["at_risk"] == {"t0": "–", "t12": "70"}  # t0 equals the hidden n; 70 is the first printed
+    assert build_numbers(tree)["s"]["os"]["n"] == "82"

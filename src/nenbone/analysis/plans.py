@@ -143,6 +143,7 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
                              level=level, label=plan["label"], at_risk_times=at_risk_times)
         curves["all"] = km
         out.update(km_summary(km, median_ci))
+        out["n_selected"] = int(len(rows))  # n + n_excluded_missing: a small remainder would follow from it
         if survival_times:
             out.update(strobe_summary(used[plan["duration"]], used[plan["event"]], survival_times, level))
         return out, curves

@@ -185,7 +185,7 @@ def format_tree(tree: dict[str, Any], min_cell_count: int = 0, all_counts: bool 
     if tree.get("min") is not None and tree.get("max") is not None and "range" not in tree:
         out["range"] = (f"{out['min']}–{out['max']}" if dc.extreme_shown(k) else dc.SUPPRESSED_VALUE)
     if k > 1 and isinstance(tree.get(AT_RISK_KEY), dict) and tree[AT_RISK_KEY]:
-        out[AT_RISK_KEY] = _at_risk_texts(tree, k, size_hidden)
+        out[AT_RISK_KEY] = _at_risk_texts(tree, k, size_hidden or bool(hidden.get("n")))
         grid = {_time_of(key): text for key, text in out[AT_RISK_KEY].items()}
         for key, node in (out.get(SURVIVAL_AT_KEY) or {}).items():
             if isinstance(node, dict) and "n_at_risk" in node:
