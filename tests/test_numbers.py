@@ -168,5 +168,6 @@ def test_a_plan_whose_few_excluded_patients_would_follow_hides_its_n():
                          "at_risk": {"t0": 82, "t12": 70}}}}
     os_ = build_numbers(tree, min_cell_count=5)["s"]["os"]
     assert (os_["n"], os_["n_excluded_missing"], os_["n_selected"]) == ("suppressed", "<5", "85")
+    assert os_["events"] == "suppressed"  # as the figure's legend and the survival table print it
     assert os_["at_risk"] == {"t0": "–", "t12": "70"}  # t0 equals the hidden n; 70 is the first printed
     assert build_numbers(tree)["s"]["os"]["n"] == "82"

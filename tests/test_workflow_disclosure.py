@@ -199,8 +199,33 @@ def test_numbers_at_risk_printed_anywhere_are_never_1_to_4_apart(k5_run):
                 drawn += 1
                 if node["at_risk"][f"t{float(t):g}"] != text:
                     problems.append(f"{log.name}: t = {t} drawn {text}, numbers.yml {node['at_risk'][f't{float(t):g}']}")
+            # the legend's n and events: hidden in the figure exactly where numbers.yml hides them
+            m = re.search(r"\(n = ([^;]+); (\S+) events\)", row["legend"])
+            if m is None:
+                problems.append(f"{log.name}: legend {row['legend']!r} without n and events")
+            elif (_hidden(m[1]), _hidden(m[2])) != (_hidden(node["n"]), _hidden(node["events"])):
+                problems.append(f"{log.name}: legend n {m[1]}, events {m[2]}; numbers.yml {node['n']}, {node['events']}")
+            if "median suppressed" in row["legend"] and node["median"] != "suppressed":
+                problems.append(f"{log.name}: median hidden in the legend, numbers.yml {node['median']}")
+    # the survival tables hide a curve's n, events and median exactly where numbers.yml does
+    compared = 0
+    for path in sorted((k5_run / "results" / "tables").glob("*_survival.csv")):
+        study = path.name.split("_")[0]
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        plan = None
+        for _, row in table.iterrows():
+            if row["Analysis"]:
+                plan = next(n for _, n in _walk(doc[study]) if n.get("label") == row["Analysis"])
+            group = row.get("Group", "")
+            node = plan if not group else next(v for v in plan.values()
+                                               if isinstance(v, dict) and v.get("group_label") == group)
+            compared += 1
+            for column, key in (("n", "n"), ("Events", "events"), ("Median, months", "median")):
+                if _hidden(row[column]) != _hidden(node[key]):
+                    problems.append(f"{path.name}: {row['Analysis'] or plan['label']} {group} {column} "
+                                    f"{row[column]}, numbers.yml {node[key]}")
     assert not problems, problems
-    assert rows >= 5 and hidden > 0 and drawn > 0, (rows, hidden, drawn)  # the twin has rows 1 to 4 apart
+    assert rows >= 5 and hidden > 0 and drawn > 0 and compared >= 5, (rows, hidden, drawn, compared)
 
 
 def _analysis_value(root: Path, dotted: str):

@@ -80,6 +80,8 @@ def _hidden_counts(tree: dict[str, Any], k: int, all_counts: bool = False) -> di
             cells = [int(tree[part]), int(tree[whole]) - int(tree[part])]
             if dc.protect_cells(cells, k, shown=[True, False])[0]:
                 hidden[part] = True
+                if whole == "n_selected" and "events" in tree:  # a curve's hidden size: its events too (as the figure)
+                    hidden["events"] = True
     # a variable's known values and its missing ones add up to the cohort's n, printed elsewhere
     if _int_count(tree.get("n")) and _int_count(tree.get("n_missing")):
         known, missing = dc.protect_cells([int(tree["n"]), int(tree["n_missing"])], k)
