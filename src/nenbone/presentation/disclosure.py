@@ -10,8 +10,7 @@ One set of rules for every output (tables, numbers.yml, the reproduction check, 
   of hidden cells, can be worked out as a count from 1 to k - 1;
 - a minimum or maximum is one patient's value (and a range is two of them): hidden whenever
   control is on (`extreme_shown`), since an extreme shared by k patients cannot be told from one
-  held by a single patient once only the summary is left.
-
+  held by a single patient once only the summary is left;
 - numbers at risk (`at_risk_hidden`): n(t_j) - n(t_j+1) is the number of patients who died or were
   censored between two printed times; two printed numbers at risk that differ by 1 to k - 1 would
   single those patients out. Walking forward in time, a number at risk is printed only if it equals
@@ -19,14 +18,17 @@ One set of rules for every output (tables, numbers.yml, the reproduction check, 
   two printed numbers then differ by 0 or by k or more, so every subset of the times (a figure that
   labels every other column) is safe too, and every output uses the same flags. A Kaplan-Meier curve is
   drawn only while k or more patients are at risk (`km_truncation_time`): its last steps would show
-  the event times of the last few patients. This follows common output-checking practice for survival
-  curves: at least k patients behind every published step (OpenSAFELY's redaction of Kaplan-Meier
-  curves delays event times until k events have occurred, osutils `round_km`; O'Keefe et al.,
-  Journal of Privacy and Confidentiality 2012, 4(1):127-154, on confidentialising survival output).
-  Hiding columns is chosen here over rounding the numbers at risk so that the printed numbers stay
-  the real ones;
+  the event times of the last few patients. This follows the output-checking rule that k patients
+  stand behind every published figure, applied to the risk set of each step; a stricter variant
+  (OpenSAFELY's redaction of Kaplan-Meier curves, osutils `round_km`) also delays event times until
+  k events have occurred, which is not done here (O'Keefe et al., Journal of Privacy and
+  Confidentiality 2012, 4(1):127-154, discuss confidentialising survival output). Hiding columns is
+  chosen over rounding the numbers at risk so that every printed number is the real one;
 - a median, quartile or range of fewer than k patients is one of their values (`summary_shown`):
   hidden, like the extremes;
+- a printed denominator 'n/d' and the column's n give the Missing count (n - d): where that is
+  hidden, the variable's counts print bare (presentation.tables.cell_plan, with `protect_cells`'s
+  `already` for cells hidden by the first relation);
 
 k = 0 (the default for the synthetic twins) or 1 turns everything off. The functions are pure: they
 take numbers and return decisions or text, and know nothing of files or studies.
