@@ -26,6 +26,13 @@ def main(smk, log):
         log.warning(problem)
     for curve in km.curves:
         log.info("%s: n=%d events=%d median=%s", curve.label, curve.n, curve.events, curve.median)
+    # the numbers at risk as drawn (after disclosure control), per curve key: checked against numbers.yml
+    drawn = fig_.at_risk_shown(figure)
+    legend = [t.get_text() for box in figure.legends for t in box.get_texts()]
+    for row, record in enumerate(curves[spec["plan"]]["curves"]):
+        texts = {f"{t:g}": text for t, r, text in sorted(drawn) if r == row}
+        log.info("at risk drawn: %s", json.dumps({"plan": spec["plan"], "key": str(record["key"]), "at_risk": texts,
+                                                  "legend": legend[row] if row < len(legend) else ""}))
     if km.logrank_p is not None:
         log.info("log-rank p=%.6g", km.logrank_p)
 

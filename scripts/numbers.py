@@ -10,7 +10,8 @@ def main(smk, log):
 
     from nenbone.codebook import load_codebook
     from nenbone.io.files import write_bytes_atomic
-    from nenbone.presentation.numbers import (build_numbers, data_origin_numbers, follow_up_numbers,
+    from nenbone.presentation.numbers import (build_numbers, data_origin_numbers, disclosure_numbers,
+                                              follow_up_numbers,
                                               settings_numbers)
 
     raw = {study: json.loads(open(smk.input[study], encoding="utf-8").read()) for study in smk.params.studies}
@@ -21,6 +22,7 @@ def main(smk, log):
         cutoffs[study] = codebook.data_cutoff
     doc = build_numbers(raw, smk.params.min_cell_count)
     doc.update(settings_numbers(smk.params.config, dict(smk.params.designs), dict(smk.params.settings), labels))
+    doc.update(disclosure_numbers(smk.params.min_cell_count))
     origins = {}
     for study, path in zip(smk.params.studies, smk.input.reports, strict=True):
         with open(path, encoding="utf-8") as fh:

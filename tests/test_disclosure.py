@@ -83,3 +83,59 @@ def test_no_hidden_small_cell_is_recoverable(counts):
     assert all(h for c, h in zip(counts, hidden) if D.is_small(c, 5))
     assert not _recoverable(counts, hidden, 5), hidden
     assert not D.group_exposed(counts, hidden, 5)
+
+
+# --------------------------------------------------------------------------- numbers at risk
+
+
+def test_numbers_at_risk_that_differ_by_1_to_k_minus_1_from_the_last_printed_are_hidden():
+    # by hand, k = 5: 40 printed; 38 (40 - 38 = 2 left) hidden; 30 (10 below 40) printed; 29 (1 below 30)
+    # hidden; 22 (8 below 30), 9 (13 below 22) printed; 3 is '<5'; 0 printed (9 below the last printed, 9)
+    counts = [40, 38, 30, 29, 22, 9, 3, 0]
+    assert D.at_risk_texts(counts, 5) == ["40", "–", "30", "–", "22", "9", "<5", "0"]
+    assert D.at_risk_hidden(counts, 5) == [False, True, False, True, False, False, False, False]
+    # equal numbers (nobody left) are printed; control off prints everything
+    assert D.at_risk_texts([12, 12, 7, 7], 5) == ["12", "12", "7", "7"]
+    assert D.at_risk_texts(counts, 0) == [str(c) for c in counts]
+    assert D.at_risk_texts(counts, 1) == [str(c) for c in counts]
+    # a number hidden for another reason (equal to a hidden curve size) is no reference: 14 is hidden,
+    # 11 is the first printed, 7 (4 below 11) hidden, 5 (6 below 11) printed
+    assert D.at_risk_texts([14, 11, 7, 5], 5, start_hidden=[True, False, False, False]) == ["–", "11", "–", "5"]
+
+
+@pytest.mark.parametrize("k", [3, 5])
+def test_no_two_printed_numbers_at_risk_differ_by_1_to_k_minus_1(k):
+    """Every non-increasing series of 5 numbers at risk from 0 to 12: any two printed exact numbers
+    (so any subset of the times a figure labels) differ by 0 or by k or more."""
+    checked = 0
+    for series in itertools.combinations_with_replacement(range(12, -1, -1), 5):
+        texts = D.at_risk_texts(list(series), k)
+        exact = [int(t) for t in texts if t.isdigit()]
+        assert all(a - b == 0 or a - b >= k for a, b in itertools.combinations(exact, 2)), (series, texts)
+        # and nothing is hidden that could be printed as is: a printed number is the true one
+        assert all(t == str(n) or t in ("–", f"<{k}") for t, n in zip(texts, series))
+        checked += 1
+    assert checked == 6188  # C(13 + 5 - 1, 5) series
+
+
+def test_a_curve_is_cut_after_the_last_step_with_k_or_more_at_risk():
+    # steps at 2, 3, 5, 7, 8 months with 6, 5, 3, 2, 1 at risk (the six-patient example in test_figures)
+    times, at_risk = [2.0, 3.0, 5.0, 7.0, 8.0], [6, 5, 3, 2, 1]
+    assert D.km_truncation_time(times, at_risk, 3) == 5.0
+    assert D.km_truncation_time(times, at_risk, 6) == 2.0
+    assert D.km_truncation_time(times, at_risk, 7) == 0.0  # fewer than 7 patients: nothing past time 0
+    assert D.km_truncation_time(times, at_risk, 0) is None and D.km_truncation_time(times, at_risk, 1) is None
+
+
+def test_a_median_of_fewer_than_k_patients_is_hidden():
+    assert [D.summary_shown(n, 5) for n in (0, 1, 4, 5, 85)] == [True, False, False, True, True]
+    assert D.summary_shown(2, 0) and D.summary_shown(2, 1) and not D.summary_shown(2, 3)
+
+
+def test_cells_hidden_by_another_relation_start_hidden():
+    # [10, 7, 3] add up to a known 20; 3 is small; 10 was hidden already (another relation): 10 + 3
+    # hidden, nothing more (without it, 7 is taken as the complement)
+    assert D.protect_cells([10, 7, 3], 5, already=[True, False, False]) == [True, False, True]
+    # 'already' alone (no small cell) hides nothing more
+    assert D.protect_cells([10, 7, 6], 5, already=[False, True, False]) == [False, True, False]
+    assert D.protect_cells([10, 7, 3], 5) == [False, True, True]  # without it: 7 taken as the complement

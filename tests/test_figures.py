@@ -676,3 +676,49 @@ def test_schoenfeld_labels_and_time_axis_from_the_codebook():
                                                  "age_years": "Age at resection (years)",
                                                  "sex[T.male]": "Sex: male vs female"}
     assert F.time_axis_label(doc, codebook) == "Time (months)\nKaplan-Meier scale"
+
+
+def test_km_numbers_at_risk_one_to_k_minus_1_apart_are_hidden_and_the_curve_ends_below_k():
+    # SIX at t = 0, 3, 4, 6, 8: durations >= t are 6, 5 ({3, 3, 5, 7, 8}), 3, 2, 1 (by hand)
+    times = [0, 3, 4, 6, 8]
+    km = km_curves(SIX, "months", "dead", label="All", at_risk_times=times)
+    fig = F.plot_km(km, STYLE, at_risk_times=times, xlabel="t", ylabel="S", min_cell_count=2)
+    # k = 2: 6; 5 is 1 below 6 (the death and the censoring at 3 would be read off): '–'; 3 (3 below 6);
+    # 2 is 1 below 3: '–'; 1 is '<2'
+    assert [n for _, _, n in sorted(F.at_risk_shown(fig))] == ["6", "–", "3", "–", "<2"]
+    # the curve stops at 7 months, the last step with 2 at risk (the death at 8 of the last patient is not drawn)
+    (curve,) = _lines(fig, F.GID_CURVE)
+    np.testing.assert_allclose(curve.get_xdata(), [0, 2, 3, 5, 7])
+    np.testing.assert_allclose(curve.get_ydata(), [float(s) for s in SIX_S[:-1]], rtol=0, atol=1e-12)
+    (ticks,) = _lines(fig, F.GID_CENSOR)
+    np.testing.assert_allclose(ticks.get_xdata(), [3.0, 7.0])
+    # k = 4: cut after 3 months (5 at risk; 3 at the death at 5); the median (5) lies beyond: no dashed line
+    fig = F.plot_km(km, STYLE, at_risk_times=times, xlabel="t", ylabel="S", min_cell_count=4)
+    (curve,) = _lines(fig, F.GID_CURVE)
+    np.testing.assert_allclose(curve.get_xdata(), [0, 2, 3])
+    assert _lines(fig, F.GID_MEDIAN) == []
+    # without control: every number and the whole curve
+    fig = F.plot_km(km, STYLE, at_risk_times=times, xlabel="t", ylabel="S")
+    assert [n for _, _, n in sorted(F.at_risk_shown(fig))] == ["6", "5", "3", "2", "1"]
+    np.testing.assert_allclose(_lines(fig, F.GID_CURVE)[0].get_xdata(), SIX_X)
+
+
+def test_km_median_of_a_curve_smaller_than_k_is_hidden():
+    km = km_curves(SIX, "months", "dead", label="All", at_risk_times=TIMES)
+    fig = F.plot_km(km, STYLE, at_risk_times=TIMES, xlabel="t", ylabel="S", min_cell_count=7)  # 6 patients
+    assert any("median suppressed" in t for t in _texts(fig)) and not any("median 5" in t for t in _texts(fig))
+    (curve,) = _lines(fig, F.GID_CURVE)
+    np.testing.assert_allclose(curve.get_xdata(), [0])  # nothing drawn past time 0
+    assert any("median 5" in t for t in _texts(_km_six()[1]))
+
+
+def test_km_single_curve_hides_its_n_when_the_patients_left_out_for_missing_values_are_few():
+    # SIX plus one patient without a time: the plan selected 7, the curve has 6, 7 - 6 = 1 left out
+    frame = pd.concat([SIX, pd.DataFrame({"patient_id": ["T7"], "months": [float("nan")], "dead": [1]})], ignore_index=True)
+    km = km_curves(frame, "months", "dead", label="All", at_risk_times=TIMES)
+    assert km.n_selected == 7 and km.curves[0].n == 6
+    fig = F.plot_km(km, STYLE, at_risk_times=TIMES, xlabel="t", ylabel="S", min_cell_count=3)
+    assert any(t.startswith("All (n = suppressed; suppressed events)") for t in _texts(fig))
+    assert [n for _, _, n in sorted(F.at_risk_shown(fig))] == ["–", "–", "3", "<3", "<3"]
+    assert any(t.startswith("All (n = 6; 4 events)") for t in _texts(F.plot_km(km, STYLE, at_risk_times=TIMES,
+                                                                                 xlabel="t", ylabel="S")))

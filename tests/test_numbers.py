@@ -95,7 +95,8 @@ def test_numbers_at_risk_are_counts():
     split = {"s": {"by": {"gi": {"n": 14, "events": 8, "at_risk": {"t0": 14, "t12": 11}},
                           "pan": {"n": 9, "events": 6, "at_risk": {"t0": 9, "t12": 7}}, "n": 23, "n_selected": 25}}}
     by = build_numbers(split, min_cell_count=5)["s"]["by"]
-    assert by["pan"]["at_risk"] == {"t0": "–", "t12": "7"} and by["gi"]["at_risk"] == {"t0": "14", "t12": "11"}
+    # gi: 14 - 11 = 3 died or were censored in the first year: 11 is not printed beside 14
+    assert by["pan"]["at_risk"] == {"t0": "–", "t12": "7"} and by["gi"]["at_risk"] == {"t0": "14", "t12": "–"}
 
 
 
@@ -210,3 +211,52 @@ def test_covariates_missing_for_the_propensity_model_are_worded_by_label_and_sup
         "low or intermediate grade (G1/G2), 69; age at hepatic resection, <5"
     raw["mayo"]["ps_missing"]["by_variable"] = []
     assert build_numbers(raw)["mayo"]["ps_missing"]["by_variable_text"] == "none"
+
+
+def test_numbers_at_risk_and_survival_at_follow_the_figures_rule():
+    # 85, 56 (29 below), 53 (3 below 56: hidden), 50 (6 below 56), 5, 1 ('<5'); time order, not key order
+    tree = {"s": {"os": {"n": 85, "events": 59, "median": 31.0,
+                         "at_risk": {"t0": 85, "t12": 56, "t120": 1, "t24": 53, "t36": 50, "t84": 5},
+                         "survival_at": {"m12": {"pct": 66.0, "n_at_risk": 56}, "m24": {"pct": 62.0, "n_at_risk": 53},
+                                         "m30": {"pct": 61.0, "n_at_risk": 51}}}}}
+    os_ = build_numbers(tree, min_cell_count=5)["s"]["os"]
+    assert os_["at_risk"] == {"t0": "85", "t12": "56", "t24": "–", "t36": "50", "t84": "5", "t120": "<5"}
+    # survival at a grid time prints the grid's text; at a time off the grid, no number at risk
+    assert [os_["survival_at"][m]["n_at_risk"] for m in ("m12", "m24", "m30")] == ["56", "–", "–"]
+    assert os_["survival_at"]["m24"]["pct"] == "62%" and os_["median"] == "31.0"
+    plain = build_numbers(tree)["s"]["os"]
+    assert plain["at_risk"]["t24"] == "53" and plain["survival_at"]["m30"]["n_at_risk"] == "51"
+
+
+def test_a_median_of_fewer_than_k_patients_is_suppressed_in_numbers():
+    tree = {"s": {"age": {"n": 4, "n_missing": 0, "median": 55.0, "q1": 42.5, "q3": 67.5, "min": 40, "max": 70},
+                  "os": {"n": 4, "events": 3, "median": 20.0, "ci_lower": 10.0, "ci_upper": None,
+                         "followup": {"months": 30.0, "lower": 12.0, "upper": None},
+                         "survival_at": {"m12": {"pct": 75.0, "n_at_risk": 3}}},
+                  "big": {"n": 5, "median": 55.0, "q1": 42.5, "q3": 67.5}}}
+    s = build_numbers(tree, min_cell_count=5)["s"]
+    assert {s["age"][key] for key in ("median", "q1", "q3", "min", "max", "range")} == {"suppressed"}
+    assert {s["os"][key] for key in ("median", "ci_lower", "ci_upper")} == {"suppressed"}
+    assert set(s["os"]["followup"].values()) == {"suppressed"} and s["os"]["survival_at"]["m12"] == {
+        "pct": "suppressed", "n_at_risk": "suppressed"}
+    assert (s["big"]["median"], s["big"]["q1"]) == ("55.0", "42.5")
+    assert build_numbers(tree)["s"]["age"]["median"] == "55.0"
+
+
+def test_a_small_number_missing_hides_the_number_known():
+    # 82 with a value + 3 missing = the cohort's 85 (printed elsewhere): 82 would give the 3 away
+    tree = {"s": {"age": {"n": 82, "n_missing": 3, "median": 60.0}, "bmi": {"n": 80, "n_missing": 5, "median": 25.0}}}
+    s = build_numbers(tree, min_cell_count=5)["s"]
+    assert (s["age"]["n"], s["age"]["n_missing"]) == ("suppressed", "<5")
+    assert (s["bmi"]["n"], s["bmi"]["n_missing"]) == ("80", "5")
+
+
+def test_a_plan_whose_few_excluded_patients_would_follow_hides_its_n():
+    # 85 selected, 82 with a time and an event: 85 - 82 = 3 left out for missing values
+    tree = {"s": {"os": {"n": 82, "n_selected": 85, "n_excluded_missing": 3, "events": 50,
+                         "at_risk": {"t0": 82, "t12": 70}}}}
+    os_ = build_numbers(tree, min_cell_count=5)["s"]["os"]
+    assert (os_["n"], os_["n_excluded_missing"], os_["n_selected"]) == ("suppressed", "<5", "85")
+    assert os_["events"] == "suppressed"  # as the figure's legend and the survival table print it
+    assert os_["at_risk"] == {"t0": "–", "t12": "70"}  # t0 equals the hidden n; 70 is the first printed
+    assert build_numbers(tree)["s"]["os"]["n"] == "82"

@@ -104,3 +104,60 @@ def test_counts_print_whole_and_calendar_years_whole():
     assert list(t.iloc[1]) == ["", "Missing", "1"]
     # years: Q1 at 1.75 -> 1993.75 -> 1994 (whole years), median 1998.5 -> 1999, Q3 at 5.25 -> 2008.5 -> 2009
     assert t.iloc[2]["All (n = 6)"] == "1999 (1994–2009)"
+
+
+def test_a_median_of_a_group_smaller_than_k_is_hidden():
+    # group a has 4 ages (40-70), group b 6 (30-75: median of 35, 45, 55, 65 and the ends = 50)
+    t = describe(FRAME, ROWS[:1], TableSettings(min_cell_count=5), group="grp")
+    assert t.iloc[0]["a (n = 4)"] == "suppressed"
+    assert t.iloc[0]["b (n = 6)"] == "50 (33.8–67.5)"  # (n+1)p: Q1 at 1.75 -> 33.75, Q3 at 5.25 -> 67.5
+    assert describe(FRAME, ROWS[:1], TableSettings(), group="grp").iloc[0]["a (n = 4)"] == "55 (42.5–67.5)"
+
+
+MISSING3 = pd.DataFrame({
+    "flag": [True] * 10 + [False] * 7 + [None] * 3,  # 10 of the 17 known; 3 missing; n = 20
+    "site": ["x"] * 10 + ["y"] * 7 + [None] * 3,
+})
+
+
+def test_a_hidden_missing_count_is_not_given_away_by_the_denominator():
+    # without control: '10/17 (59%)' beside n = 20 gives the 3 missing away (20 - 17)
+    rows = [ROWS[1], {**ROWS[2], "levels": ["x", "y"]}]
+    plain = describe(MISSING3, rows, TableSettings())
+    assert list(plain["All (n = 20)"]) == ["10/17 (59%)", "3", "", "10/17 (59%)", "7/17 (41%)", "3"]
+    t = describe(MISSING3, rows, TableSettings(min_cell_count=5))
+    # yes/no: the count prints bare (no 17, no percentage: 10/0.59 would give 17 back); Missing '<5'.
+    # Left: 20 - 10 = 10 = the 7 'no' (unprinted) + the 3 missing: nothing follows.
+    # site: bare too, and 7 is hidden as the complement of the Missing count (20 - 10 - 7 = 3 otherwise)
+    assert list(t["All (n = 20)"]) == ["10 (–)", "<5", "", "10 (–)", "suppressed", "<5"]
+
+
+def test_a_denominator_with_a_missing_count_of_k_or_more_is_printed():
+    frame = pd.DataFrame({"flag": [True] * 10 + [False] * 7 + [None] * 5})
+    t = describe(frame, ROWS[1:2], TableSettings(min_cell_count=5))
+    assert list(t["All (n = 22)"]) == ["10/17 (59%)", "5"]
+
+
+def test_a_level_is_not_given_away_by_the_printed_denominator():
+    # x 3, y 50, z 40 of 93 known, 7 missing (n = 100): x hidden; against n = 100 alone hiding the
+    # Missing 7 would do, but '50/93' prints 93: 93 - 50 - 40 = 3. z (the smallest other level) goes.
+    frame = pd.DataFrame({"site": ["x"] * 3 + ["y"] * 50 + ["z"] * 40 + [None] * 7})
+    t = describe(frame, ROWS[2:3], TableSettings(min_cell_count=5))
+    assert list(t["All (n = 100)"]) == ["", "<5", "50/93 (54%)", "suppressed", "7"]
+
+
+def test_effects_tables_hide_small_counts_and_medians_of_small_groups():
+    from nenbone.presentation.mayo_report import effects_table
+
+    rows = [{"label": "1:1", "n": 50, "events": 47, "hr": 1.5, "lower": 1.1, "upper": 2.0, "p": 0.01,
+             "n_lb": 4, "n_l": 46, "median_lb": 20.0, "median_l": 50.0, "logrank_p": 0.2},
+            {"label": "IPTW", "n": 456, "events": 218, "hr": 1.9, "lower": 1.2, "upper": 3.1, "p": 0.007}]
+    t = effects_table(rows, with_medians=True, min_cell_count=5)
+    first = t.iloc[0]
+    # 4 LB patients: '<5' and their median hidden; 50 - 47 = 3 censored: the events hidden
+    assert (first["LB, n"], first["Median LB, months"], first["L, n"], first["Median L, months"]) == (
+        "<5", "suppressed", "46", "50.0")
+    assert (first["n"], first["Events"]) == ("50", "suppressed")
+    assert (t.iloc[1]["LB, n"], t.iloc[1]["Median LB, months"], t.iloc[1]["Events"]) == ("", "", "218")
+    plain = effects_table(rows, with_medians=True).iloc[0]
+    assert (plain["LB, n"], plain["Median LB, months"], plain["Events"]) == ("4", "20.0", "47")

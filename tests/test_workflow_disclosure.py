@@ -56,8 +56,14 @@ def k5_run(workflow_run, tmp_path_factory) -> Path:
 
 
 def _count_cell(text: str) -> int | None:
-    """The count of a table cell 'n (x%)' or 'n'; None for anything else."""
-    m = re.fullmatch(r"(\d+)(?: \([\d.]+%\))?", text.strip())
+    """The count of a table cell 'n (x%)', 'n/d (x%)', 'n (–)' (printed bare) or 'n'; None for anything else."""
+    m = re.fullmatch(r"(\d+)(?:/\d+)?(?: \([\d.]+%\)| \(–\))?", text.strip())
+    return int(m[1]) if m else None
+
+
+def _denominator(text: str) -> int | None:
+    """d of a cell 'n/d (x%)'; None when the cell prints no denominator."""
+    m = re.fullmatch(r"\d+/(\d+) \([\d.]+%\)", text.strip())
     return int(m[1]) if m else None
 
 
@@ -76,8 +82,18 @@ def test_tables_show_no_small_count_and_none_follows_by_subtraction(k5_run):
         levels = table["Level"] if "Level" in table.columns else pd.Series("", index=table.index)
         for col in group_cols:  # yes/no rows: the complement n - count is a count too
             total = int(re.search(r"\(n = (\d+)\)", col)[1])
-            problems += [f"{path.name}:{col}: {total} - {v}" for v, level in zip(table[col], levels)
-                         if level == "" and "%" in v and _count_cell(v) is not None and 0 < total - _count_cell(v) < K]
+            problems += [f"{path.name}:{col}: {_denominator(v) or total} - {v}" for v, level in zip(table[col], levels)
+                         if level == "" and "%" in v and _count_cell(v) is not None
+                         and 0 < (_denominator(v) or total) - _count_cell(v) < K]
+            # a hidden Missing count: no cell of its variable prints the denominator (n - d would give it)
+            variable_rows: list[int] = []
+            for i, row in table.iterrows() if "Level" in table.columns else ():
+                if row["Characteristic"] != "":
+                    variable_rows = []
+                if row["Level"] == "Missing" and _hidden(row[col]):
+                    problems += [f"{path.name}:{col}: {table.loc[j, col]} beside a hidden Missing count"
+                                 for j in variable_rows if _denominator(table.loc[j, col]) is not None]
+                variable_rows.append(i)
         if "Level" not in table.columns:
             continue
         # the levels of one variable add up to the column's n: a single hidden cell, or hidden cells
@@ -141,6 +157,75 @@ def test_numbers_yml_has_no_raw_section_no_small_count_and_no_recoverable_one(k5
         if len(levels) >= 2 and sum(1 for v in levels if _hidden(v["n"])) == 1:
             problems.append(f"{path}: one hidden level")
     assert not problems, problems
+
+
+def _printed_at_risk(node: dict) -> list[tuple[float, str]]:
+    return sorted((float(key[1:]), text) for key, text in node["at_risk"].items())
+
+
+def test_numbers_at_risk_printed_anywhere_are_never_1_to_4_apart(k5_run):
+    """numbers.yml and the Kaplan-Meier figures (their rule logs record the rows as drawn) print the same
+    numbers at risk, and no two printed in one row differ by 1 to 4 (the patients who died or were
+    censored between them); survival at a time prints the grid's number; a median of < 5 is hidden."""
+    from nenbone.analysis.plans import group_key
+
+    doc = yaml.safe_load((k5_run / "results" / "numbers.yml").read_text())
+    problems, rows, hidden = [], 0, 0
+    for path, node in _walk(doc):
+        if isinstance(node.get("at_risk"), dict):
+            rows += 1
+            texts = _printed_at_risk(node)
+            hidden += sum(text == "–" for _, text in texts)
+            exact = [int(text) for _, text in texts if text.isdigit()]
+            problems += [f"{path}.at_risk: {a} and {b}" for i, a in enumerate(exact) for b in exact[i + 1:]
+                         if 0 < a - b < K]
+            for key, at in (node.get("survival_at") or {}).items():
+                grid = node["at_risk"].get(f"t{key[1:]}", "–")
+                if at["n_at_risk"] != grid:
+                    problems.append(f"{path}.survival_at.{key}: {at['n_at_risk']} beside at_risk {grid}")
+        if "median" in node and isinstance(node.get("n"), str) and node["n"].startswith("<"):
+            if node["median"] != "suppressed":
+                problems.append(f"{path}: median {node['median']} of {node['n']} patients")
+    drawn = 0
+    for log in sorted((k5_run / "results" / "logs" / "figure_km").glob("*.log")):
+        study = next(s for s in doc if log.stem.startswith(f"{s}_"))
+        for line in log.read_text(encoding="utf-8").splitlines():
+            if "at risk drawn: " not in line:
+                continue
+            row = json.loads(line.split("at risk drawn: ", 1)[1])
+            node = doc[study][row["plan"]]
+            node = node if row["key"] == "all" else node[group_key(row["key"])]
+            for t, text in row["at_risk"].items():
+                drawn += 1
+                if node["at_risk"][f"t{float(t):g}"] != text:
+                    problems.append(f"{log.name}: t = {t} drawn {text}, numbers.yml {node['at_risk'][f't{float(t):g}']}")
+            # the legend's n and events: hidden in the figure exactly where numbers.yml hides them
+            m = re.search(r"\(n = ([^;]+); (\S+) events\)", row["legend"])
+            if m is None:
+                problems.append(f"{log.name}: legend {row['legend']!r} without n and events")
+            elif (_hidden(m[1]), _hidden(m[2])) != (_hidden(node["n"]), _hidden(node["events"])):
+                problems.append(f"{log.name}: legend n {m[1]}, events {m[2]}; numbers.yml {node['n']}, {node['events']}")
+            if "median suppressed" in row["legend"] and node["median"] != "suppressed":
+                problems.append(f"{log.name}: median hidden in the legend, numbers.yml {node['median']}")
+    # the survival tables hide a curve's n, events and median exactly where numbers.yml does
+    compared = 0
+    for path in sorted((k5_run / "results" / "tables").glob("*_survival.csv")):
+        study = path.name.split("_")[0]
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        plan = None
+        for _, row in table.iterrows():
+            if row["Analysis"]:
+                plan = next(n for _, n in _walk(doc[study]) if n.get("label") == row["Analysis"])
+            group = row.get("Group", "")
+            node = plan if not group else next(v for v in plan.values()
+                                               if isinstance(v, dict) and v.get("group_label") == group)
+            compared += 1
+            for column, key in (("n", "n"), ("Events", "events"), ("Median, months", "median")):
+                if _hidden(row[column]) != _hidden(node[key]):
+                    problems.append(f"{path.name}: {row['Analysis'] or plan['label']} {group} {column} "
+                                    f"{row[column]}, numbers.yml {node[key]}")
+    assert not problems, problems
+    assert rows >= 5 and hidden > 0 and drawn > 0 and compared >= 5, (rows, hidden, drawn, compared)
 
 
 def _analysis_value(root: Path, dotted: str):

@@ -143,6 +143,7 @@ def run_survival_plan(frame: pd.DataFrame, plan: dict[str, Any], level: float,
                              level=level, label=plan["label"], at_risk_times=at_risk_times)
         curves["all"] = km
         out.update(km_summary(km, median_ci))
+        out["n_selected"] = int(len(rows))  # n + n_excluded_missing: a small remainder would follow from it
         if survival_times:
             out.update(strobe_summary(used[plan["duration"]], used[plan["event"]], survival_times, level))
         return out, curves
@@ -177,8 +178,9 @@ def survival_results(frame: pd.DataFrame, plans: list[dict], analysis: dict, med
 
 
 def curve_record(km: sv.KMResult) -> dict[str, Any]:
-    """One Kaplan-Meier curve as a figure draws it: the steps with their log-log band and censorings,
-    numbers at risk, the median and both of its intervals (results/analysis/<study>.curves.json)."""
+    """One Kaplan-Meier curve as a figure draws it: the steps with their log-log band, censorings and
+    numbers at risk (disclosure control cuts a curve where few remain), numbers at risk on the grid, the
+    median and both of its intervals (results/analysis/<study>.curves.json)."""
     lower, upper = sv.loglog_band(km.table, km.level)
     # registry scale: only the vertices a page can show (tables of the studies' size are kept whole)
     table = sv.step_vertices(km.table.assign(lower=lower, upper=upper))
@@ -189,7 +191,8 @@ def curve_record(km: sv.KMResult) -> dict[str, Any]:
         "at_risk": [[float(t), int(n)] for t, n in km.at_risk.items()],
         "steps": {"time": table["time"].astype(float).tolist(), "S": table["S"].astype(float).tolist(),
                   "lower": [float(x) for x in lower], "upper": [float(x) for x in upper],
-                  "censored": table["censored"].astype(int).tolist()},
+                  "censored": table["censored"].astype(int).tolist(),
+                  "n_at_risk": table["n_at_risk"].astype(int).tolist()},
     }
 
 

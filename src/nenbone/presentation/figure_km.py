@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,6 +40,7 @@ class KMCurve:
     lower: np.ndarray  # pointwise log-log band (nenbone.analysis.survival.loglog_band)
     upper: np.ndarray
     censored: np.ndarray
+    n_at_risk: np.ndarray | None = None  # at each step time (disclosure control cuts the curve where few remain)
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any], label: str | None = None) -> KMCurve:
@@ -50,7 +51,8 @@ class KMCurve:
                    at_risk={float(t): int(n) for t, n in record["at_risk"]},
                    time=np.asarray(steps["time"], dtype=float), S=np.asarray(steps["S"], dtype=float),
                    lower=np.asarray(steps["lower"], dtype=float), upper=np.asarray(steps["upper"], dtype=float),
-                   censored=np.asarray(steps["censored"], dtype=int))
+                   censored=np.asarray(steps["censored"], dtype=int),
+                   n_at_risk=np.asarray(steps["n_at_risk"], dtype=int) if "n_at_risk" in steps else None)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,29 @@ def hidden_curve_sizes(km: KMInput, min_cell_count: int) -> list[bool]:
     return dc.protect_cells(cells, min_cell_count, shown=[True] * len(sizes) + [False])[:-1]
 
 
+def drawn_part(curve: KMCurve, min_cell_count: int) -> KMCurve:
+    """The part of a curve drawn: all of it, or with disclosure control only the steps while k or more
+    patients are at risk (disclosure.km_truncation_time); a curve of fewer than k is not drawn past 0."""
+    if min_cell_count <= 1:
+        return curve
+    if curve.n_at_risk is None:
+        raise FigureInputError(f"Kaplan-Meier '{curve.label}': the curve has no numbers at risk per step, "
+                               "needed to cut it where fewer than min_cell_count remain (rerun the analysis)")
+    cut = dc.km_truncation_time(curve.time, curve.n_at_risk, min_cell_count)
+    keep = curve.time <= cut
+    return replace(curve, time=curve.time[keep], S=curve.S[keep], lower=curve.lower[keep],
+                   upper=curve.upper[keep], censored=curve.censored[keep], n_at_risk=curve.n_at_risk[keep])
+
+
+def at_risk_row(curve: KMCurve, min_cell_count: int, n_hidden: bool = False) -> dict[float, str]:
+    """A curve's numbers at risk as printed, by time, over the analysis' whole grid (so that any subset
+    of the times printed is safe: disclosure.at_risk_hidden); a number equal to a hidden n shows '–'."""
+    times = sorted(curve.at_risk)
+    counts = [curve.at_risk[t] for t in times]
+    start = [n_hidden and c == curve.n and not dc.is_small(c, min_cell_count) for c in counts]
+    return dict(zip(times, dc.at_risk_texts(counts, min_cell_count, start_hidden=start)))
+
+
 def step_coordinates(curve: KMCurve) -> tuple[np.ndarray, np.ndarray]:
     """Points of the step function (drawn 'steps-post'): (0, 1) then (t_j, S(t_j)) at every observed time."""
     return np.concatenate([[0.0], curve.time]), np.concatenate([[1.0], curve.S])
@@ -95,8 +120,11 @@ def band_coordinates(curve: KMCurve) -> tuple[np.ndarray, np.ndarray, np.ndarray
             np.concatenate([[1.0], curve.upper]))
 
 
-def median_text(result: KMCurve, median_ci: str, unit: str) -> str:
-    """'31.0 months (95% CI 24.1-37.9)'; 'not reached' when S never gets to 0.5."""
+def median_text(result: KMCurve, median_ci: str, unit: str, min_cell_count: int = 0) -> str:
+    """'31.0 months (95% CI 24.1-37.9)'; 'not reached' when S never gets to 0.5; 'suppressed' for a
+    curve of fewer than `min_cell_count` patients (disclosure.summary_shown)."""
+    if not dc.summary_shown(result.n, min_cell_count):
+        return f"median {dc.SUPPRESSED_VALUE}"
     if result.median is None:
         return "median not reached"
     if median_ci == "spss":
@@ -156,8 +184,9 @@ def plot_km(
             2, 1, sharex=True, gridspec_kw={"height_ratios": [4.2, 0.32 * (n_rows + 1.2)], "hspace": 0.02}
         )
         handles, labels = [], []
-        for i, res in enumerate(curves):
+        for i, full in enumerate(curves):
             color = style.color(i)
+            res = drawn_part(full, min_cell_count)
             x, y = step_coordinates(res)
             if show_ci:
                 bx, lo, hi = band_coordinates(res)
@@ -166,7 +195,8 @@ def plot_km(
             cens = res.censored > 0
             ax.plot(res.time[cens], res.S[cens], linestyle="none", marker="|",
                     markersize=4, markeredgewidth=0.8, color=color, gid=GID_CENSOR)
-            if res.median is not None:
+            if res.median is not None and dc.summary_shown(res.n, min_cell_count) and (
+                    min_cell_count <= 1 or (res.time.size and res.median <= res.time.max())):
                 ax.plot([0, res.median, res.median], [0.5, 0.5, 0], linestyle=(0, (3, 2)), linewidth=0.8,
                         color=color, gid=GID_MEDIAN)
             events = dc.cell_texts([res.events, res.n - res.events], min_cell_count, shown=[True, False])[0]
@@ -175,7 +205,7 @@ def plot_km(
                 events = dc.hidden_text(res.events, min_cell_count)
             who = f"{res.label} (n = {n_text}; {events} events)" if show_n else res.label
             handles.append(Line2D([], [], color=color, linewidth=style.line_width))
-            labels.append(f"{who}\n{median_text(res, median_ci, time_unit)}")
+            labels.append(f"{who}\n{median_text(res, median_ci, time_unit, min_cell_count)}")
         if km.logrank_p is not None:
             handles.append(Line2D([], [], linestyle="none"))
             labels.append(f"Log-rank {p_label(km.logrank_p)}")
@@ -228,14 +258,11 @@ def _draw_at_risk(
     tab.text(0.0, -0.95, "Number at risk", transform=tab.get_yaxis_transform(), ha="left", va="center",
              fontsize=style.small_font_size, fontweight="bold")
     for i, res in enumerate(curves):
+        row = at_risk_row(res, min_cell_count, i < len(hidden_n) and hidden_n[i])
         for t in times:
-            if float(t) not in res.at_risk:
+            if float(t) not in row:
                 raise FigureInputError(f"Kaplan-Meier '{res.label}': no number at risk computed for t = {t}")
-            at_risk = res.at_risk[float(t)]
-            hide = i < len(hidden_n) and hidden_n[i] and at_risk == res.n
-            text = (dc.SUPPRESSED_PCT if hide and not dc.is_small(at_risk, min_cell_count)
-                    else count_text(at_risk, min_cell_count))
-            tab.text(t, i, text, ha="center", va="center", fontsize=style.small_font_size, gid=GID_AT_RISK)
+            tab.text(t, i, row[float(t)], ha="center", va="center", fontsize=style.small_font_size, gid=GID_AT_RISK)
 
 
 def at_risk_shown(fig: Figure) -> list[tuple[float, int, str]]:

@@ -29,7 +29,7 @@ def analyse_mayo(derived: pd.DataFrame, matched: pd.DataFrame, scores: pd.DataFr
             report.numbers[key].update(value)
         else:
             report.numbers[key] = value
-    report.tables.update(matched_tables(comparison, balance))
+    report.tables.update(matched_tables(comparison, balance, settings.min_cell_count))
     schoenfeld = effects.schoenfeld_curves(cohort, settings.plan["cox"], list(matching["covariates"]),
                                            float(settings.analysis["at_risk_every_months"]))
     return StudyAnalysis(schoenfeld=schoenfeld, numbers=report.numbers, curves=curves_document(numbers, curves, settings.median_ci),

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from nenbone.formatting import hr_text, number_text, p_text
+from nenbone.presentation import disclosure as dc
 
 
 def major_table(tests: list[dict[str, Any]], matched: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -31,10 +32,16 @@ def major_table(tests: list[dict[str, Any]], matched: dict[str, Any] | None = No
     return pd.DataFrame(rows)
 
 
-def effects_table(rows: list[dict[str, Any]], with_medians: bool) -> pd.DataFrame:
+def effects_table(rows: list[dict[str, Any]], with_medians: bool, min_cell_count: int = 0) -> pd.DataFrame:
+    """Effects (Cox, sensitivity analyses); with `min_cell_count`, small counts, events with a small
+    censored remainder and medians of groups smaller than k are hidden (disclosure)."""
+    k = min_cell_count
+    count = lambda v: "" if v in ("", None) else dc.suppress_count(int(v), k)  # noqa: E731
     out = []
     for r in rows:
-        line = {"Analysis": r["label"], "n": str(r["n"]), "Events": "" if r.get("events") is None else str(r["events"]),
+        events = "" if r.get("events") is None else dc.cell_texts([int(r["events"]), int(r["n"]) - int(r["events"])], k,
+                                                                   shown=[True, False])[0]
+        line = {"Analysis": r["label"], "n": count(r["n"]), "Events": events,
                 "HR (95% CI)": hr_text(r["hr"], r["lower"], r["upper"]),
                 "p": p_text(r["p"])}
         if not with_medians and r.get("p_model") is not None:  # Cox table: the model-based SE beside the robust one
@@ -43,9 +50,13 @@ def effects_table(rows: list[dict[str, Any]], with_medians: bool) -> pd.DataFram
             if r.get("ph_p") is not None:
                 line["PH test p (global)"] = p_text(r["ph_p"])
         if with_medians:
-            med = lambda k: "" if r.get(k, "") in ("", None) else number_text(r[k], 1)  # noqa: E731
-            line = {"Analysis": r["label"], "LB, n": str(r.get("n_lb", "")), "L, n": str(r.get("n_l", "")),
-                    "Median LB, months": med("median_lb"), "Median L, months": med("median_l"),
+            def med(key: str, n: Any) -> str:
+                if r.get(key, "") in ("", None):
+                    return ""
+                return number_text(r[key], 1) if dc.summary_shown(None if n in ("", None) else int(n), k) \
+                    else dc.SUPPRESSED_VALUE
+            line = {"Analysis": r["label"], "LB, n": count(r.get("n_lb", "")), "L, n": count(r.get("n_l", "")),
+                    "Median LB, months": med("median_lb", r.get("n_lb")), "Median L, months": med("median_l", r.get("n_l")),
                     "Log-rank p": p_text(r.get("logrank_p")), **{k: v for k, v in line.items() if k != "Analysis"}}
         out.append(line)
     return pd.DataFrame(out)
@@ -65,9 +76,9 @@ def balance_display(balance: pd.DataFrame, ratios: pd.DataFrame | None = None) -
     return out
 
 
-def matched_tables(comparison: dict[str, Any], balance: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def matched_tables(comparison: dict[str, Any], balance: pd.DataFrame, min_cell_count: int = 0) -> dict[str, pd.DataFrame]:
     """The major-resection, Cox, sensitivity and balance tables."""
     return {"major_resection": major_table(comparison["major_tests"], comparison["numbers"].get("major_matched")),
-            "cox": effects_table(comparison["cox_rows"], with_medians=False),
-            "sensitivity": effects_table(comparison["sensitivity_rows"], with_medians=True),
+            "cox": effects_table(comparison["cox_rows"], with_medians=False, min_cell_count=min_cell_count),
+            "sensitivity": effects_table(comparison["sensitivity_rows"], with_medians=True, min_cell_count=min_cell_count),
             "balance": balance_display(balance, comparison.get("variance_ratios"))}

@@ -80,6 +80,13 @@ def _hidden_counts(tree: dict[str, Any], k: int, all_counts: bool = False) -> di
             cells = [int(tree[part]), int(tree[whole]) - int(tree[part])]
             if dc.protect_cells(cells, k, shown=[True, False])[0]:
                 hidden[part] = True
+                if whole == "n_selected" and "events" in tree:  # a curve's hidden size: its events too (as the figure)
+                    hidden["events"] = True
+    # a variable's known values and its missing ones add up to the cohort's n, printed elsewhere
+    if _int_count(tree.get("n")) and _int_count(tree.get("n_missing")):
+        known, missing = dc.protect_cells([int(tree["n"]), int(tree["n_missing"])], k)
+        hidden["n"] = hidden.get("n", False) or known
+        hidden["n_missing"] = hidden.get("n_missing", False) or missing
     return hidden
 
 
@@ -103,17 +110,49 @@ def _hidden_curves(tree: dict[str, Any], k: int) -> dict[str, bool]:
 
 
 AT_RISK_KEY = "at_risk"  # a node of numbers at risk by time: every leaf is a count
+SURVIVAL_AT_KEY = "survival_at"  # survival at chosen times: {m12: {pct, lower_pct, upper_pct, n_at_risk}}
+# what a median-bearing node (a variable's median (IQR), a Kaplan-Meier curve) summarises of its n patients
+SUMMARY_KEYS = frozenset({"median", "q1", "q3", "median_midpoint", "ci_lower", "ci_upper", "ci_loglog_lower",
+                          "ci_loglog_upper", "ci_spss_lower", "ci_spss_upper", "se_spss"})
+SUMMARY_NODES = frozenset({"followup", SURVIVAL_AT_KEY})  # a curve's follow-up and survival at times
 
 
-def format_tree(tree: dict[str, Any], min_cell_count: int = 0, all_counts: bool = False) -> dict[str, Any]:
+def _time_of(key: str) -> float:
+    """'t12' / 'm12' -> 12.0 (the numbers' keys of a time in months)."""
+    return float(key[1:])
+
+
+def _at_risk_texts(tree: dict[str, Any], k: int, size_hidden: bool) -> dict[str, str]:
+    """A curve's numbers at risk as printed, by key, after disclosure.at_risk_hidden over the whole grid
+    (as the Kaplan-Meier figure prints them); values equal to a hidden curve size are hidden first."""
+    at_risk = tree[AT_RISK_KEY]
+    keys = sorted(at_risk, key=_time_of)
+    counts = [int(at_risk[key]) for key in keys]
+    n = tree.get("n")
+    start = [size_hidden and c == n and not dc.is_small(c, k) for c in counts]
+    return dict(zip(keys, dc.at_risk_texts(counts, k, start_hidden=start)))
+
+
+def _hide_leaves(tree: Any) -> Any:
+    """Every leaf of a formatted subtree as 'suppressed'."""
+    if isinstance(tree, dict):
+        return {key: _hide_leaves(v) for key, v in tree.items()}
+    return dc.SUPPRESSED_VALUE
+
+
+def format_tree(tree: dict[str, Any], min_cell_count: int = 0, all_counts: bool = False,
+                size_hidden: bool = False) -> dict[str, Any]:
     """Same nesting as the raw tree, every leaf formatted; lists become lists of formatted leaves.
 
     With `min_cell_count` (disclosure control, nenbone.presentation.disclosure): a count from 1 to
     k - 1 prints as "<k", a count that would give one away by subtraction (from its denominator,
     or among the levels of one variable) as "suppressed", the percentages beside a hidden count as
     "–", and minima and maxima as "suppressed". A node with both a minimum and a maximum also gets
-    `range` ("1–10", or "suppressed" as a whole). Under `at_risk` every leaf is a count; a curve whose
-    n is hidden shows no number at risk equal to it ("–").
+    `range` ("1–10", or "suppressed" as a whole). Under `at_risk` every leaf is a count; numbers at
+    risk that would differ from the last printed one by 1 to k - 1 print "–" (disclosure.at_risk_hidden),
+    as does one equal to a hidden curve size (`size_hidden`); `survival_at` prints a number at risk only
+    where the grid prints the same one. A median (its quartiles, CI, the curve's follow-up and survival
+    at times) of fewer than k patients prints "suppressed" (disclosure.summary_shown).
     """
     k = min_cell_count
     out: dict[str, Any] = {}
@@ -124,15 +163,12 @@ def format_tree(tree: dict[str, Any], min_cell_count: int = 0, all_counts: bool 
     level_hidden.update(_hidden_curves(tree, k))
     for key, value in tree.items():
         if isinstance(value, dict):
-            out[key] = format_tree(value, k, all_counts=(key == AT_RISK_KEY))
+            out[key] = format_tree(value, k, all_counts=(key == AT_RISK_KEY), size_hidden=bool(level_hidden.get(key)))
             if level_hidden.get(key):
                 out[key]["n"] = dc.hidden_text(int(value["n"]), k)
                 for extra in ("pct", "events"):
                     if extra in value:
                         out[key][extra] = dc.hidden_text(int(value[extra]), k) if extra == "events" else dc.SUPPRESSED_PCT
-                for t, at_risk in (value.get(AT_RISK_KEY) or {}).items():
-                    if at_risk == value["n"] and not dc.is_small(at_risk, k):
-                        out[key][AT_RISK_KEY][t] = dc.SUPPRESSED_PCT
         elif (_int_count(value) and _sibling_rule(tree, key) is not None and not hidden.get(key)
               and not (hide_pct and _is_pct(key)) and not (_is_extreme(key) and not dc.extreme_shown(k))):
             out[key] = _sibling_rule(tree, key)(value)  # type: ignore[misc]
@@ -150,6 +186,16 @@ def format_tree(tree: dict[str, Any], min_cell_count: int = 0, all_counts: bool 
             out[key] = format_value(key, value)
     if tree.get("min") is not None and tree.get("max") is not None and "range" not in tree:
         out["range"] = (f"{out['min']}–{out['max']}" if dc.extreme_shown(k) else dc.SUPPRESSED_VALUE)
+    if k > 1 and isinstance(tree.get(AT_RISK_KEY), dict) and tree[AT_RISK_KEY]:
+        out[AT_RISK_KEY] = _at_risk_texts(tree, k, size_hidden or bool(hidden.get("n")))
+        grid = {_time_of(key): text for key, text in out[AT_RISK_KEY].items()}
+        for key, node in (out.get(SURVIVAL_AT_KEY) or {}).items():
+            if isinstance(node, dict) and "n_at_risk" in node:
+                node["n_at_risk"] = grid.get(_time_of(key), dc.SUPPRESSED_PCT)
+    if "median" in tree and _int_count(tree.get("n")) and not dc.summary_shown(int(tree["n"]), k):
+        for key in tree:
+            if key in SUMMARY_KEYS or key in SUMMARY_NODES:
+                out[key] = _hide_leaves(out[key])
     return out
 
 
@@ -346,6 +392,18 @@ def settings_numbers(config: dict[str, Any], designs: dict[str, str], study_sett
     }
     methods = {study: METHODS[design](study_settings[study], labels) for study, design in sorted(designs.items())}
     return {"settings": settings, "methods": methods}
+
+
+def disclosure_numbers(min_cell_count: int) -> dict[str, Any]:
+    """What the Kaplan-Meier captions add under disclosure control (`km_caption_end` closes the caption's
+    last sentence: '.' when control is off, so the caption reads as without it)."""
+    k = int(min_cell_count)
+    if k <= 1:
+        return {"disclosure": {"km_caption_end": "."}}
+    end = (f"; with disclosure control (counts below {k} hidden), a number at risk that differs from the last "
+           f"one shown in its row by 1 to {k - 1} is shown as '–', and each curve ends at the last time with "
+           f"at least {k} patients at risk.")
+    return {"disclosure": {"km_caption_end": end}}
 
 
 def data_origin_numbers(origins: dict[str, dict[str, Any]], labels: dict[str, str]) -> dict[str, Any]:

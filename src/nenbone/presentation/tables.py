@@ -37,13 +37,16 @@ def suppress(n: int, settings: TableSettings) -> bool:
 
 
 def count_cell(n: int, d: int, settings: TableSettings, group_n: int | None = None,
-               hidden: bool | None = None) -> str:
+               hidden: bool | None = None, bare: bool = False) -> str:
     """'n (p%)'; 'n/d (p%)' when the denominator d is not the column's n (values missing or a subgroup);
-    or what a hidden cell shows (`hidden` from complementary suppression; default: hidden when small)."""
+    or what a hidden cell shows (`hidden` from complementary suppression; default: hidden when small);
+    'n (–)' when d and the percentage would give a hidden count away (`bare`, `cell_plan`)."""
     if hidden is None:
         hidden = suppress(n, settings)
     if hidden:
         return dc.hidden_text(n, settings.min_cell_count)
+    if bare:
+        return f"{n} ({dc.SUPPRESSED_PCT})"
     text = count_percent_text(n, d)
     if group_n is not None and d != group_n:
         return text.replace(f"{n} (", f"{n}/{d} (", 1)
@@ -59,61 +62,94 @@ def median_iqr_cell(m: ds.MedianIQR, whole: bool = False) -> str:
 
 
 def cell_text(cell: ds.Cell, settings: TableSettings, group_n: int | None = None,
-              hidden: bool | None = None) -> str:
+              hidden: bool | None = None, bare: bool = False) -> str:
     if cell.kind == "count":
-        return count_cell(cell.n, cell.d, settings, group_n, hidden)
+        return count_cell(cell.n, cell.d, settings, group_n, hidden, bare)
     if cell.kind == "missing":
         return dc.hidden_text(cell.n, settings.min_cell_count) if hidden else count_text(cell.n, settings.min_cell_count)
     if cell.kind == "median_iqr" and cell.summary is not None:
+        if not dc.summary_shown(cell.summary.n, settings.min_cell_count):  # a median of < k patients is theirs
+            return dc.SUPPRESSED_VALUE
         return median_iqr_cell(cell.summary, cell.whole)
     return ""
 
 
 def hidden_cells(description: ds.Description, k: int) -> list[list[bool]]:
-    """Which count cells to hide (disclosure control), row by row and column by column.
+    """Which count cells to hide (disclosure control), row by row and column by column (`cell_plan`)."""
+    return cell_plan(description, k)[0]
 
-    A yes/no row's percentage gives its denominator away, and with it the complement: a small
-    complement hides the count too. The levels of a categorical variable and the column's unprinted
-    remainder (missing values, other levels) add up to the n in the column's header: complementary
-    suppression within the column, so that no hidden level follows by subtraction."""
-    rows = description.rows
-    hidden = [[c.kind in ("count", "missing") and dc.is_small(c.n, k) for c in r.cells] for r in rows]
-    i = 0
+
+def _blocks(rows: list[ds.DescribedRow]) -> list[tuple[int | None, list[int], int | None]]:
+    """Each variable's rows: (yes/no row or None, level rows, its Missing row or None), by index."""
+    out, i = [], 0
     while i < len(rows):
         r = rows[i]
-        levels = []
+        levels, binary = [], None
         if r.level == "" and all(c.kind == "blank" for c in r.cells):
             j = i + 1
-            while j < len(rows) and rows[j].level != "" and rows[j].label == "":
+            while j < len(rows) and rows[j].level != "" and rows[j].label == "" and rows[j].cells[0].kind == "count":
                 levels.append(j)
                 j += 1
-        if levels:
-            for col, (_, n_col) in enumerate(description.groups):
-                counts = [int(rows[j].cells[col].n) for j in levels]
-                flags = dc.protect_cells([*counts, int(n_col) - sum(counts)], k,
-                                         shown=[True] * len(counts) + [False])
-                for j, flag in zip(levels, flags[:-1]):
-                    hidden[j][col] = flag
-            i = levels[-1] + 1
+        elif any(c.kind == "count" for c in r.cells):
+            binary, j = i, i + 1
+        else:
+            j = i + 1
+        missing = j if j < len(rows) and rows[j].cells and rows[j].cells[0].kind == "missing" else None
+        out.append((binary, levels, missing))
+        i = (missing if missing is not None else j - 1) + 1
+    return out
+
+
+def cell_plan(description: ds.Description, k: int) -> tuple[list[list[bool]], list[list[bool]]]:
+    """Which count cells to hide, and which to print bare ('n (–)': no denominator, no percentage).
+
+    Relations a reader can use, per variable and column (N the column's n in its header, d the
+    denominator printed as 'n/d' when values are missing): the levels (or a yes/no count and its
+    unprinted complement) add up to d; d, the Missing count and those outside a restricted
+    denominator add up to N. The levels are protected against d (complementary suppression); when
+    the Missing count (or the part outside the denominator) is small, d would give it away (N - d):
+    the column's cells of that variable print bare, and the levels and Missing count are protected
+    against N as well (the unprinted complement of a bare yes/no count is unknown then). The percentage
+    goes with d: it would give d back (n / p)."""
+    rows = description.rows
+    hidden = [[c.kind in ("count", "missing") and dc.is_small(c.n, k) for c in r.cells] for r in rows]
+    bare = [[False] * len(r.cells) for r in rows]
+    for binary, levels, missing in _blocks(rows):
+        counted = [binary] if binary is not None else levels
+        if not counted:
             continue
-        for col, c in enumerate(r.cells):
-            if c.kind == "count":
-                hidden[i][col] = dc.protect_cells([int(c.n), int(c.d) - int(c.n)], k, shown=[True, False])[0]
-        i += 1
-    return hidden
+        for col, (_, n_col) in enumerate(description.groups):
+            cells = [rows[j].cells[col] for j in counted]
+            counts = [int(c.n) for c in cells]
+            d = int(cells[0].d)
+            miss = int(rows[missing].cells[col].n) if missing is not None else 0
+            outside = int(n_col) - d - miss
+            rest = d - sum(counts)  # the complement of a yes/no count; levels not listed
+            flags = dc.protect_cells([*counts, rest], k, shown=[True] * len(counts) + [False])
+            if k > 1 and d != int(n_col) and (dc.is_small(miss, k) or dc.is_small(outside, k)):
+                for j in counted:
+                    bare[j][col] = True
+                flags = dc.protect_cells([*counts, rest, miss, outside], k,
+                                         shown=[True] * len(counts) + [False, missing is not None, False],
+                                         already=[*flags[:-1], flags[-1] or rest > 0, False, False])
+                if missing is not None:
+                    hidden[missing][col] = flags[len(counts) + 1]
+            for j, flag in zip(counted, flags):
+                hidden[j][col] = flag
+    return hidden, bare
 
 
 def describe_table(description: ds.Description, settings: TableSettings) -> pd.DataFrame:
     """A descriptive table as printed: one line per row (and level), a column per group, p and test;
     small counts, and counts that would give them away, hidden (`hidden_cells`)."""
     headers = [f"{name} (n = {n})" for name, n in description.groups]
-    hidden = hidden_cells(description, settings.min_cell_count)
+    hidden, bare = cell_plan(description, settings.min_cell_count)
     table = pd.DataFrame([
         {"Characteristic": r.label, "Level": r.level,
-         **dict(zip(headers, (cell_text(c, settings, n, h)
-                              for c, (_, n), h in zip(r.cells, description.groups, flags)))),
+         **dict(zip(headers, (cell_text(c, settings, n, h, b)
+                              for c, (_, n), h, b in zip(r.cells, description.groups, flags, bares)))),
          "p": p_text(r.test.p) if r.test else "", "Test": r.test.test if r.test else ""}
-        for r, flags in zip(description.rows, hidden)])
+        for r, flags, bares in zip(description.rows, hidden, bare)])
     if not description.grouped:
         table = table.drop(columns=["p", "Test"])
     if (table["Level"] == "").all():
@@ -146,8 +182,8 @@ def survival_table(results: list[dict[str, Any]], median_ci: str = "loglog", lev
     """One line per Kaplan-Meier curve: n, events, median with the study's interval (`median_ci`), log-rank p.
 
     With `min_cell_count`, a small n or number of events is hidden, and so are events whose
-    censored remainder (n - events) is small, and a curve's n that the selection's size would give
-    away (disclosure control)."""
+    censored remainder (n - events) is small, a curve's n that the selection's size would give
+    away, and the median and its interval of a curve of fewer than k patients (disclosure control)."""
     ci_header = f"{round(100 * level)}% CI ({MEDIAN_CI_LABELS[median_ci]})"
     rows = []
     for res in results:
@@ -164,13 +200,14 @@ def survival_table(results: list[dict[str, Any]], median_ci: str = "loglog", lev
             median = km["median"]
             n, events = int(km["n"]), int(km["events"])
             events_text = dc.cell_texts([events, n - events], min_cell_count, shown=[True, False])[0]
+            summary = dc.summary_shown(n, min_cell_count)  # a median of fewer than k patients is one of theirs
             rows.append({
                 "Analysis": res["label"] if i == 0 else "",
                 "Group": km.get("group_label", key),
                 "n": dc.hidden_text(n, min_cell_count) if hidden_n[i] else str(n),
                 "Events": dc.hidden_text(events, min_cell_count) if hidden_n[i] else events_text,
-                "Median, months": number_text(median, 1),
-                ci_header: interval_text(km["ci_lower"], km["ci_upper"]),
+                "Median, months": number_text(median, 1) if summary else dc.SUPPRESSED_VALUE,
+                ci_header: interval_text(km["ci_lower"], km["ci_upper"]) if summary else dc.SUPPRESSED_VALUE,
                 "Log-rank p": p_text(res.get("logrank_p")) if i == 0 else "",
             })
     table = pd.DataFrame(rows)
