@@ -105,6 +105,12 @@ def test_checks_summary_by_status_and_source(tmp_path):
     assert s["total"] == 4
     assert s["by_status"] == {"match": 2, "mismatch": 1, "not-reproducible": 1}
     assert s["by_source"]["abstract"] == {"match": 1, "mismatch": 1, "not-reproducible": 1}
+    # with readable source names (reproduction_check's checks.csv), two studies' abstracts stay apart
+    pd.DataFrame({"status": ["match", "match", "mismatch"], "source": ["abstract", "abstract", "abstract"],
+                  "source_label": ["Lim 2019 abstract", "Croome 2016 abstract", "Croome 2016 abstract"]}
+                 ).to_csv(tmp_path / "d.csv", index=False)
+    assert checks_summary(tmp_path / "d.csv")["by_source"] == {
+        "Croome 2016 abstract": {"match": 1, "mismatch": 1}, "Lim 2019 abstract": {"match": 1, "mismatch": 0}}
 
 
 def test_cross_engine_comparison_reports_largest_difference_per_quantity():

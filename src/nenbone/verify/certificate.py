@@ -11,10 +11,12 @@ from nenbone.io.files import json_bytes, write_bytes_atomic, write_text_atomic
 
 
 def checks_summary(checks_csv: Path) -> dict[str, Any]:
-    """checks.csv counted by status, and by source and status."""
+    """checks.csv counted by status, and by source and status (the source's readable name, e.g. 'Lim 2019
+    abstract', where checks.csv gives one: two studies' abstracts are two sources, not one 'abstract')."""
     table = pd.read_csv(checks_csv, dtype=str, keep_default_na=False)
     by_status = table["status"].value_counts().sort_index().to_dict()
-    by_source = (table.groupby(["source", "status"]).size().unstack(fill_value=0).sort_index())
+    source = "source_label" if "source_label" in table.columns else "source"
+    by_source = (table.groupby([source, "status"]).size().unstack(fill_value=0).sort_index())
     return {"total": int(len(table)), "by_status": {k: int(v) for k, v in by_status.items()},
             "by_source": {src: {k: int(v) for k, v in row.items()} for src, row in by_source.iterrows()}}
 
