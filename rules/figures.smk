@@ -228,6 +228,7 @@ rule figure_schoenfeld:
         code=code_digest("scripts/figure_schoenfeld.py"),
         label=lambda w: study_label(w.study),
         ties=config["analysis"]["cox_ties"],
+        ph_plot=config["analysis"]["ph_plot"],
         style=config["figures"],
     script:
         "../scripts/figure_schoenfeld.py"

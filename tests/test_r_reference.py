@@ -247,3 +247,17 @@ def test_ph_curves_document_equals_r_and_holds_no_residuals():
     n_events = doc["events"]
     sizes = {len(v) for c in doc["columns"] for v in c.values() if isinstance(v, list)}
     assert n_events not in sizes and sizes == {40}  # grid values only: nothing with one entry per event
+
+
+def test_ph_curves_band_and_spline_df_follow_the_config_choice():
+    """analysis.ph_plot (spline_df, band_se): the band is the spline +- band_se pointwise SEs, so halving
+    band_se halves the band about the same curve; another df gives another spline (R's df = 4 above)."""
+    wide = sv.ph_curves(COX, "time", "event", ["x1", "x2"], smooth_df=4, band_se=2.0)
+    narrow = sv.ph_curves(COX, "time", "event", ["x1", "x2"], smooth_df=4, band_se=1.0)
+    stiff = sv.ph_curves(COX, "time", "event", ["x1", "x2"], smooth_df=2, band_se=2.0)
+    assert (narrow["smoother"]["df"], narrow["smoother"]["band_se"], stiff["smoother"]["df"]) == (4, 1.0, 2)
+    for w, n, s in zip(wide["columns"], narrow["columns"], stiff["columns"], strict=True):
+        close(n["fit"], w["fit"])
+        close([a - f for a, f in zip(n["upper"], n["fit"], strict=True)],
+              [(a - f) / 2 for a, f in zip(w["upper"], w["fit"], strict=True)])
+        assert max(abs(a - b) for a, b in zip(s["fit"], w["fit"], strict=True)) > 1e-6

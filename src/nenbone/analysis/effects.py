@@ -79,7 +79,7 @@ def cox_models(cohort: pd.DataFrame, spec: dict[str, Any], covariates: list[str]
 
 
 def schoenfeld_curves(cohort: pd.DataFrame, spec: dict[str, Any], covariates: list[str],
-                      tick_every: float) -> dict[str, Any]:
+                      tick_every: float, smooth_df: int = 4, band_se: float = 2.0) -> dict[str, Any]:
     """Per Cox model of ``cox_models`` (same rows, complete cases and transform as ``ph_check``): the PH test
     and, per covariate column, beta(t) smoothed from the scaled Schoenfeld residuals with its band, on a
     grid of the transformed time (``survival.ph_curves``; no residual points: they are one per patient)."""
@@ -89,7 +89,7 @@ def schoenfeld_curves(cohort: pd.DataFrame, spec: dict[str, Any], covariates: li
         data = _as_event_frame(cohort[cols].dropna(), spec["duration"], spec["event"])
         curves = sv.ph_curves(data, spec["duration"], spec["event"], [spec["exposure"], *covs],
                               categorical=[spec["exposure"]], reference={spec["exposure"]: spec["reference"]},
-                              ties=ties, tick_every=tick_every)
+                              ties=ties, tick_every=tick_every, smooth_df=smooth_df, band_se=band_se)
         models.append({"analysis": analysis, "label": label, **curves})
     return {"exposure": spec["exposure"], "duration": spec["duration"], "models": models}
 

@@ -30,8 +30,10 @@ def analyse_mayo(derived: pd.DataFrame, matched: pd.DataFrame, scores: pd.DataFr
         else:
             report.numbers[key] = value
     report.tables.update(matched_tables(comparison, balance, settings.min_cell_count))
+    ph_plot = settings.analysis["ph_plot"]
     schoenfeld = effects.schoenfeld_curves(cohort, settings.plan["cox"], list(matching["covariates"]),
-                                           float(settings.analysis["at_risk_every_months"]))
+                                           float(settings.analysis["at_risk_every_months"]),
+                                           int(ph_plot["spline_df"]), float(ph_plot["band_se"]))
     return StudyAnalysis(schoenfeld=schoenfeld, numbers=report.numbers, curves=curves_document(numbers, curves, settings.median_ci),
                          tables=dict(report.tables),
                          effects=pd.DataFrame(comparison["cox_rows"] + comparison["sensitivity_rows"]))

@@ -389,6 +389,8 @@ def settings_numbers(config: dict[str, Any], designs: dict[str, str], study_sett
         "ci_pct": f"{round_half_up(100 * config['analysis']['confidence_level'], 0)}",
         "days_per_month": f"{config['days_per_month']}",
         "cox_ties": config["analysis"]["cox_ties"].capitalize(),
+        "ph_plot_spline_df": f"{config['analysis']['ph_plot']['spline_df']}",
+        "ph_plot_band_se": f"{config['analysis']['ph_plot']['band_se']:g}",
     }
     methods = {study: METHODS[design](study_settings[study], labels) for study, design in sorted(designs.items())}
     return {"settings": settings, "methods": methods}
