@@ -11,6 +11,7 @@ rule analyse_christie:
     output:
         numbers="results/analysis/{study}.json",
         curves="results/analysis/{study}.curves.json",
+        protected="results/analysis/{study}.protected.json",
         management="results/analysis/{study}_management.csv",
         tables=table_reports("christie"),
         markdown=[f"{TABLE_DIR}/{{study}}_{t}.md" for t in DESIGN_TABLES["christie"]],
@@ -89,6 +90,7 @@ rule analyse_mayo:
     output:
         numbers="results/analysis/{study}.json",
         curves="results/analysis/{study}.curves.json",
+        protected="results/analysis/{study}.protected.json",
         effects="results/analysis/{study}_effects.csv",
         schoenfeld="results/analysis/{study}.schoenfeld.json",
         tables=table_reports("mayo"),

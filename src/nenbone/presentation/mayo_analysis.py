@@ -34,4 +34,5 @@ def analyse_mayo(derived: pd.DataFrame, matched: pd.DataFrame, scores: pd.DataFr
                                            float(settings.analysis["at_risk_every_months"]))
     return StudyAnalysis(schoenfeld=schoenfeld, numbers=report.numbers, curves=curves_document(numbers, curves, settings.median_ci),
                          tables=dict(report.tables),
-                         effects=pd.DataFrame(comparison["cox_rows"] + comparison["sensitivity_rows"]))
+                         effects=pd.DataFrame(comparison["cox_rows"] + comparison["sensitivity_rows"]),
+                         protected=report.protected)

@@ -227,13 +227,22 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def build_numbers(raw: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any]:
+def build_numbers(raw: dict[str, Any], min_cell_count: int = 0,
+                  protected: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The numbers.yml document: the formatted (and, with `min_cell_count`, suppressed) tree per study.
 
+    `protected` gives each study's register of protected cells (results/analysis/<study>.protected.json,
+    presentation.protection): the cells it hides are hidden here too, as in the tables.
     It holds no unsuppressed values: the reproduction check reads the analyses' own outputs
     (results/analysis/*.json, private) for those.
     """
-    doc = format_tree(to_plain(raw), min_cell_count)
+    from nenbone.presentation.protection import apply_to_numbers
+
+    plain = to_plain(raw)
+    doc = format_tree(plain, min_cell_count)
+    for study, records in (protected or {}).items():
+        if isinstance(doc.get(study), dict):
+            apply_to_numbers(doc[study], plain[study], records, min_cell_count)
     for node in doc.values():
         if isinstance(node, dict) and isinstance(node.get(MISSING_KEY), dict):
             node[MISSING_KEY].update(missing_data_texts(node[MISSING_KEY]))
