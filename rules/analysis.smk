@@ -2,6 +2,9 @@
 # (designs with a matched comparison), numbers, tables and survival.
 
 
+MANAGEMENT_WHERE = {"has_bm": True}  # the christie design's management counts and bars: patients with BMs
+
+
 rule analyse_christie:
     """Christie design: counts, percentages, median age (SPSS percentiles), tables, Kaplan-Meier."""
     input:
@@ -37,7 +40,7 @@ rule analyse_christie:
         disclosure=config["disclosure"],
         table_names=DESIGN_TABLES["christie"],
         management=lambda w: {
-            "where": {"has_bm": True},
+            "where": MANAGEMENT_WHERE,
             "items": config["figure_specs"]["management_items"],
             "denominator_column": config["figure_specs"]["symptom_denominator_column"][
                 study_settings(w.study)["derivation"]["symptom_percent_denominator"]

@@ -72,6 +72,7 @@ rule figure_management:
     """Christie design: symptoms and management of BMs, n and % with the denominator on the figure."""
     input:
         counts=rules.analyse_christie.output.management,
+        protected=rules.analyse_christie.output.protected,
     output:
         **figure_report(
             "{study}_management",
@@ -94,6 +95,7 @@ rule figure_management:
         code=code_digest("scripts/figure_management.py"),
         label=lambda w: study_label(w.study),
         min_cell_count=config["disclosure"]["min_cell_count"],
+        where=MANAGEMENT_WHERE,
         style=config["figures"],
         denominator=lambda w: study_settings(w.study)["derivation"][
             "symptom_percent_denominator"

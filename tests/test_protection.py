@@ -91,3 +91,25 @@ def test_the_registry_names_cells_not_values_and_is_empty_without_control():
     assert none.protected == []
     assert table0.loc[("", "Lung"), "Bone metastases (n = 40)"] == "3 (8%)"
     assert numbers0["grade_g12"] == {"n": "20", "pct": "53%", "denominator_n": "38"}
+
+
+def test_the_bars_hide_what_the_register_hides():
+    import matplotlib.text
+
+    from nenbone.presentation import figures as F
+    from nenbone.presentation.protection import bar_levels
+    from nenbone.presentation.style import style_from_config
+
+    result, _, _ = outputs(K)
+    protected = bar_levels(result.protected, {"has_bm": True})
+    assert protected == {"primary_group": {"lung", "unknown", "other"}, "grade_g12": {"(missing)", "False"}}
+    # 20 of the 38 with a known grade: by itself a bar would print '20/38 (53%)'; with the hidden Missing
+    # count (40 - 38) the register hides its denominator, so the bar is hidden
+    counts = pd.DataFrame({"column": ["grade_g12", "functional"], "label": ["Grade 1-2", "Functional"],
+                           "section": ["T", "T"], "n": [20, 12], "denominator": [38, 40],
+                           "denominator_kind": ["all", "all"], "percent": [2000 / 38, 1200 / 40]})
+    style = style_from_config({"dpi": 100, "palette": "okabe_ito"})
+    texts = lambda fig: [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]  # noqa: E731
+    assert {"suppressed/38", "12/40 (30%)"} <= set(texts(F.plot_bars(counts, style, xlabel="%", min_cell_count=K,
+                                                                      protected=protected)))
+    assert "20/38 (53%)" in texts(F.plot_bars(counts, style, xlabel="%", min_cell_count=K))

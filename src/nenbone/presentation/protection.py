@@ -27,7 +27,7 @@ their own rules), and Kaplan-Meier counts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -331,3 +331,15 @@ def apply_to_numbers(doc: dict[str, Any], raw: Mapping[str, Any], records: Seque
                         node[key]["pct"] = dc.SUPPRESSED_PCT
             elif ref["kind"] == "quantiles" and KNOWN in hidden and "n" in node:
                 node["n"] = dc.hidden_text(int(values["n"]), k)
+
+
+def bar_levels(records: Sequence[Mapping[str, Any]], where: Mapping[str, Any] | None) -> dict[str, set[str]]:
+    """The hidden levels, by variable, of the population `where` selects (the management bars' patients)."""
+    population = population_of(where)
+    return {str(r["variable"]): set(r["hidden"]) for r in records if r["population"] == population}
+
+
+def bar_hidden(hidden: Collection[str]) -> bool:
+    """A bar 'n/d (p%)' of a yes/no variable shows its count and, beside d, the rest of d: it is hidden
+    where the register hides the count, or would need its denominator hidden (`denominator_hidden`)."""
+    return "True" in hidden or denominator_hidden(set(hidden), "True")
