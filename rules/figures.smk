@@ -8,6 +8,7 @@ rule figure_km:
     """Kaplan-Meier curves with numbers at risk, medians (95% CI) and the log-rank p."""
     input:
         curves="results/analysis/{study}.curves.json",
+        protected="results/analysis/{study}.protected.json",
     output:
         **figure_report(
             "km_{study}_{figure}",

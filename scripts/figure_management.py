@@ -15,7 +15,7 @@ def main(smk, log):
 
     counts = pd.read_csv(smk.input.counts, keep_default_na=False)
     with open(smk.input.protected, encoding="utf-8") as fh:  # the study's register of protected cells
-        protected = bar_levels(json.load(fh), dict(smk.params.where))
+        protected = bar_levels(json.load(fh)["cells"], dict(smk.params.where))
     note = fig_.denominator_note(counts, {"all": "patients with BMs", "bm_symptoms_ever": "ever symptomatic"})
     style = style_from_config(dict(smk.params.style))
     figure = fig_.plot_bars(counts, style, xlabel="Patients (%)", note=note,

@@ -78,7 +78,7 @@ def test_a_hidden_missing_count_hides_the_denominator_in_numbers():
 
 def test_the_registry_names_cells_not_values_and_is_empty_without_control():
     result, _, _ = outputs(K)
-    by_cell = {(r["variable"], tuple(sorted(r["population"].items()))): r for r in result.protected}
+    by_cell = {(r["variable"], tuple(sorted(r["population"].items()))): r for r in result.protected["cells"]}
     primary = by_cell[("primary_group", (("has_bm", "True"),))]
     assert primary["hidden"] == {"lung": "small", "unknown": "complementary", "other": "complementary"}
     grade = by_cell[("grade_g12", (("has_bm", "True"),))]
@@ -88,7 +88,7 @@ def test_the_registry_names_cells_not_values_and_is_empty_without_control():
                                    "levels": {"gep": "GEP", "lung": "lung", "other": "other", "unknown": "unknown"}}]
     assert set(primary) == {"population", "variable", "hidden", "outputs", "numbers"}  # names, no counts
     none, table0, numbers0 = outputs(0)
-    assert none.protected == []
+    assert none.protected == {"cells": [], "at_risk": []}
     assert table0.loc[("", "Lung"), "Bone metastases (n = 40)"] == "3 (8%)"
     assert numbers0["grade_g12"] == {"n": "20", "pct": "53%", "denominator_n": "38"}
 
@@ -101,7 +101,7 @@ def test_the_bars_hide_what_the_register_hides():
     from nenbone.presentation.style import style_from_config
 
     result, _, _ = outputs(K)
-    protected = bar_levels(result.protected, {"has_bm": True})
+    protected = bar_levels(result.protected["cells"], {"has_bm": True})
     assert protected == {"primary_group": {"lung", "unknown", "other"}, "grade_g12": {"(missing)", "False"}}
     # 20 of the 38 with a known grade: by itself a bar would print '20/38 (53%)'; with the hidden Missing
     # count (40 - 38) the register hides its denominator, so the bar is hidden
@@ -113,3 +113,50 @@ def test_the_bars_hide_what_the_register_hides():
     assert {"suppressed/38", "12/40 (30%)"} <= set(texts(F.plot_bars(counts, style, xlabel="%", min_cell_count=K,
                                                                       protected=protected)))
     assert "20/38 (53%)" in texts(F.plot_bars(counts, style, xlabel="%", min_cell_count=K))
+
+
+SPLIT_PLANS = [{"name": "arm_a", "duration": "months", "event": "dead", "where": {"arm": "A"}},
+               {"name": "arm_a_by_site", "duration": "months", "event": "dead", "where": {"arm": "A"},
+                "group": "site", "groups": ["X", "Y"]}]
+
+
+def split_numbers() -> dict:
+    """Arm A (30 patients) and its split by site: X 15, Y 10 and 5 at a site of no listed group (the rest)."""
+    return {"arm_a": {"n": 30, "n_selected": 30, "events": 20, "at_risk": {"t0": 30, "t12": 24, "t24": 12}},
+            "arm_a_by_site": {"n": 25, "n_selected": 30,
+                              "x": {"n": 15, "events": 10, "at_risk": {"t0": 15, "t12": 12, "t24": 6}},
+                              "y": {"n": 10, "events": 8, "at_risk": {"t0": 10, "t12": 7, "t24": 6}}}}
+
+
+def test_numbers_at_risk_of_a_split_are_printed_together_or_not_at_all():
+    from nenbone.presentation.protection import at_risk_register
+
+    levels = lambda column: {"x": "X", "y": "Y", "z": "Z"}  # noqa: E731
+    records = at_risk_register(SPLIT_PLANS, split_numbers(), levels, K)
+    # by hand, k = 5: t0 prints everywhere (15, 10, rest 5); t12: X 15 -> 12 (3 apart) hides the column;
+    # t24: X 6 (9 below 15), but Y 6 is 4 below 10: hidden in both. The whole arm keeps its own row.
+    assert [(r["plan"], r["curve"], r["hidden_times"]) for r in records] == [
+        ("arm_a_by_site", "X", [12.0, 24.0]), ("arm_a_by_site", "Y", [12.0, 24.0])]
+    assert records[0]["whole"] == ["arm_a all"]
+    alone = build_numbers({"s": split_numbers()}, K)["s"]
+    # each curve by itself: X prints 6 at 24 months beside the whole arm's 12, so Y + rest = 6 and the
+    # hidden Y (10 at 0) is narrowed to 1-6
+    assert alone["arm_a_by_site"]["x"]["at_risk"] == {"t0": "15", "t12": "–", "t24": "6"}
+    assert alone["arm_a_by_site"]["y"]["at_risk"] == {"t0": "10", "t12": "–", "t24": "–"}
+    joint = build_numbers({"s": split_numbers()}, K, protected={"s": {"cells": [], "at_risk": records}})["s"]
+    assert joint["arm_a_by_site"]["x"]["at_risk"] == {"t0": "15", "t12": "–", "t24": "–"}
+    assert joint["arm_a_by_site"]["y"]["at_risk"] == {"t0": "10", "t12": "–", "t24": "–"}
+    assert joint["arm_a"]["at_risk"] == alone["arm_a"]["at_risk"] == {"t0": "30", "t12": "24", "t24": "12"}
+
+
+def test_a_small_rest_hides_the_split_where_it_would_be_known():
+    from nenbone.presentation.protection import at_risk_register
+
+    numbers = split_numbers()
+    numbers["arm_a"]["at_risk"] = {"t0": 28, "t12": 19, "t24": 12}  # the rest: 3 at 0, 0 at 12, 0 at 24
+    numbers["arm_a"]["n"] = numbers["arm_a"]["n_selected"] = numbers["arm_a_by_site"]["n_selected"] = 28
+    numbers["arm_a_by_site"]["y"]["at_risk"]["t12"] = 7
+    records = at_risk_register(SPLIT_PLANS, numbers, lambda column: {"x": "X", "y": "Y"}, K)
+    # t0: the rest (28 - 15 - 10 = 3) is small: hidden; t12: first printed (X 12, Y 7, rest 0);
+    # t24: X 6 is 6 below 12, Y 6 is 1 below 7: hidden
+    assert [r["hidden_times"] for r in records] == [[0.0, 24.0], [0.0, 24.0]]

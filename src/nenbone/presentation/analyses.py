@@ -17,7 +17,7 @@ import pandas as pd
 
 from nenbone.analysis.plans import group_key
 from nenbone.analysis.summaries import descriptive_tables, study_numbers
-from nenbone.presentation.protection import protected_cells
+from nenbone.presentation.protection import at_risk_register, protected_cells
 from nenbone.presentation.study_report import StudyReport, study_report
 from nenbone.presentation.tables import TableSettings
 
@@ -32,7 +32,7 @@ class StudyAnalysis:
     effects: pd.DataFrame | None = None  # results/analysis/<study>_effects.csv (matched designs)
     management: pd.DataFrame | None = None  # results/analysis/<study>_management.csv (when asked for)
     schoenfeld: dict[str, Any] | None = None  # results/analysis/<study>.schoenfeld.json (designs with Cox models)
-    protected: list[dict[str, Any]] = field(default_factory=list)  # results/analysis/<study>.protected.json
+    protected: dict[str, Any] = field(default_factory=dict)  # results/analysis/<study>.protected.json
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,10 @@ def plan_numbers(cohort: pd.DataFrame, s: AnalysisSettings) -> tuple[dict[str, A
 def plan_report(cohort: pd.DataFrame, numbers: dict[str, Any], s: AnalysisSettings) -> StudyReport:
     """The study report: `numbers` beside the descriptive and survival tables of `cohort`."""
     descriptions = descriptive_tables(cohort, s.plan.get("tables", {}), s.tables.chi_square_correction)
-    register = protected_cells(s.plan.get("tables", {}), descriptions, s.numbers, numbers,
-                               lambda column: level_keys(cohort, column), s.min_cell_count)
+    levels_of = lambda column: level_keys(cohort, column)  # noqa: E731
+    register = protected_cells(s.plan.get("tables", {}), descriptions, s.numbers, numbers, levels_of,
+                               s.min_cell_count)
+    register.at_risk = at_risk_register(s.plan.get("survival", []), numbers, levels_of, s.min_cell_count)
     return study_report(s.plan, numbers, descriptions, s.tables, s.median_ci, s.analysis["confidence_level"],
                         register)
 

@@ -232,6 +232,11 @@ class Register:
 
     records: list[dict[str, Any]] = field(default_factory=list)
     tables: dict[str, dict[tuple[int, int], tuple[bool, bool]]] = field(default_factory=dict)
+    at_risk: list[dict[str, Any]] = field(default_factory=list)  # at_risk_register
+
+    def document(self) -> dict[str, Any]:
+        """results/analysis/<study>.protected.json: cells and numbers at risk, named, never counted."""
+        return {"cells": self.records, "at_risk": self.at_risk}
 
 
 def protected_cells(table_specs: Mapping[str, Mapping[str, Any]], descriptions: Mapping[str, Any],
@@ -343,3 +348,126 @@ def bar_hidden(hidden: Collection[str]) -> bool:
     """A bar 'n/d (p%)' of a yes/no variable shows its count and, beside d, the rest of d: it is hidden
     where the register hides the count, or would need its denominator hidden (`denominator_hidden`)."""
     return "True" in hidden or denominator_hidden(set(hidden), "True")
+
+
+# ----------------------------------------------------------------------------------------------
+# Numbers at risk of curves that add up: a plan's curves split by group and the whole group's curve
+# ----------------------------------------------------------------------------------------------
+
+
+def _time(key: str) -> float:
+    """'t12' -> 12.0 (numbers.yml's key of a number at risk)."""
+    return float(key[1:])
+
+
+def _curve_nodes(plan: Mapping[str, Any], numbers: Mapping[str, Any], levels_of: Any, k: int
+                 ) -> list[tuple[dict[str, str], str, Mapping[str, Any], bool]]:
+    """(population, curve key, numbers node, size hidden) of each curve of a survival plan; the key is
+    'all' for a plan without a group (as in the curves document) and the level otherwise. A curve's size
+    is hidden as the survival table, numbers.yml and the figure hide it (protect_cells against the
+    selection's n)."""
+    node = numbers.get(plan["name"])
+    if not isinstance(node, Mapping):
+        return []
+    if plan.get("group"):
+        levels = levels_of(plan["group"])
+        curves = [(population_of(plan.get("where"), plan["group"], levels.get(key, key)), levels.get(key, key), v)
+                  for key, v in node.items() if isinstance(v, Mapping) and isinstance(v.get("at_risk"), Mapping)]
+    elif isinstance(node.get("at_risk"), Mapping):
+        curves = [(population_of(plan.get("where")), "all", node)]
+    else:
+        return []
+    return [(population, key, v, hidden) for (population, key, v), hidden in zip(curves, _sizes_hidden(node, curves, k))]
+
+
+def _sizes_hidden(node: Mapping[str, Any], curves: Sequence[tuple[Any, Any, Mapping[str, Any]]], k: int) -> list[bool]:
+    sizes = [int(v["n"]) for _, _, v in curves]
+    if node.get("n_selected") is None:
+        return [dc.is_small(n, k) for n in sizes]
+    cells = [*sizes, int(node["n_selected"]) - sum(sizes)]
+    return dc.protect_cells(cells, k, shown=[True] * len(sizes) + [False])[:-1]
+
+
+Member = tuple[str, str, Mapping[str, Any], bool]  # (plan, curve key, numbers node, size hidden)
+
+
+def _at_risk(node: Mapping[str, Any]) -> dict[float, int]:
+    return {_time(key): int(v) for key, v in node["at_risk"].items()}
+
+
+def at_risk_register(plans: Sequence[Mapping[str, Any]], numbers: Mapping[str, Any], levels_of: Any,
+                     k: int) -> list[dict[str, Any]]:
+    """Numbers at risk of curves that add up, hidden jointly (records: plan, curve, hidden times, family).
+
+    A plan split by group (its `where` selecting a population) and another plan's curve of that whole
+    population, with the same time and event: at each time the whole curve's number at risk is the sum
+    of the split's and of the rest (the patients in no listed group, never drawn, but known by
+    subtraction wherever the whole and every split curve are printed). The split's curves print a time
+    all together or not at all (`_printed_times`): walking forward, a time is printed when, in every
+    split curve and in the rest, the number is not from 1 to k - 1, is not equal to a hidden curve size,
+    and equals the last printed one, is 0, or is at least k below it. Where the split is hidden, the whole
+    curve (its own rules) gives only the sum of two or more hidden numbers. The figures and numbers.yml
+    start their walk (disclosure.at_risk_hidden) with the other times hidden, and print exactly these."""
+    if k <= 1:
+        return []
+    families: list[tuple[list[Member], list[tuple[Member, list[Member]]]]] = []
+    for plan in plans:
+        if not plan.get("group"):
+            continue
+        target = population_of(plan.get("where"))
+        totals = [(q["name"], key, node, hidden) for q in plans if q is not plan
+                  and (q.get("duration"), q.get("event")) == (plan.get("duration"), plan.get("event"))
+                  for population, key, node, hidden in _curve_nodes(q, numbers, levels_of, k) if population == target]
+        split = [(plan["name"], key, node, hidden) for _, key, node, hidden in _curve_nodes(plan, numbers, levels_of, k)]
+        if split and totals:
+            families.append((split, [(total, split) for total in totals]))
+    merged: list[tuple[list[Member], list[tuple[Member, list[Member]]]]] = []
+    for members, rests in families:  # families that share a curve are decided together
+        names = {(m[0], m[1]) for m in members}
+        for other in [f for f in merged if names & {(m[0], m[1]) for m in f[0]}]:
+            merged.remove(other)
+            members = members + [m for m in other[0] if (m[0], m[1]) not in names]
+            names |= {(m[0], m[1]) for m in other[0]}
+            rests = rests + other[1]
+        merged.append((members, rests))
+    records = []
+    for members, rests in merged:
+        printed = _printed_times(members, rests, k)
+        family = sorted(f"{m[0]} {m[1]}" for m in members)
+        whole = sorted({f"{total[0]} {total[1]}" for total, _ in rests})
+        for plan_name, key, node, _ in members:
+            hidden = sorted(t for t in _at_risk(node) if t not in printed)
+            records.append({"plan": plan_name, "curve": str(key), "hidden_times": hidden, "family": family,
+                            "whole": whole})
+    return sorted(records, key=lambda r: (r["plan"], r["curve"]))
+
+
+def curve_start_hidden(counts: Sequence[int], n: int, size_hidden: bool, times: Sequence[float],
+                       joint: Collection[float], k: int) -> list[bool]:
+    """Where a curve's walk over its numbers at risk starts hidden: a number equal to its hidden size, or a
+    time its family hides (`joint`: the register's hidden times of the curve)."""
+    return [(size_hidden and c == n and not dc.is_small(c, k)) or float(t) in joint for c, t in zip(counts, times)]
+
+
+def _printed_times(members: Sequence[Member], rests: Sequence[tuple[Member, Sequence[Member]]], k: int) -> set[float]:
+    """The times the split curves of a family print (`at_risk_register`): checked in each and in the rest."""
+    series: list[tuple[dict[float, int], int | None, bool]] = [(_at_risk(node), int(node["n"]), hidden)
+                                                               for _, _, node, hidden in members]
+    for total, split in rests:  # the patients of the whole curve in no listed group, at each of its times
+        whole, parts = _at_risk(total[2]), [_at_risk(m[2]) for m in split]
+        series.append(({t: n - sum(p.get(t, 0) for p in parts) for t, n in whole.items()}, None, False))
+    last: list[int | None] = [None] * len(series)
+    printed: set[float] = set()
+    for t in sorted({t for values, _, _ in series for t in values}):
+        ok = True
+        for (values, n, size_hidden), previous in zip(series, last):
+            if t not in values:
+                continue
+            v = values[t]
+            if dc.is_small(v, k) or (size_hidden and v == n) or not (
+                    previous is None or v == previous or v == 0 or previous - v >= k):
+                ok = False
+        if ok:
+            printed.add(t)
+            last = [values.get(t, previous) for (values, _, _), previous in zip(series, last)]
+    return printed

@@ -18,7 +18,7 @@ from nenbone.presentation.tables import TableSettings, describe_table, survival_
 class StudyReport:
     numbers: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # name -> table (captioned by the supplement)
-    protected: list[dict[str, Any]] = field(default_factory=list)  # the register's records (protection.Register)
+    protected: dict[str, Any] = field(default_factory=dict)  # the register (protection.Register.document)
 
 
 def conventions(settings: TableSettings) -> dict[str, str]:
@@ -38,7 +38,7 @@ def study_report(plan: dict, numbers: dict[str, Any], descriptions: dict[str, ds
     """Tables (descriptive + survival) of one study beside its numbers and their conventions; the
     descriptive tables hide what the study's `register` of protected cells hides (presentation.protection)."""
     register = register or Register()
-    report = StudyReport(numbers=dict(numbers), protected=list(register.records))
+    report = StudyReport(numbers=dict(numbers), protected=register.document())
     report.numbers["conventions"] = conventions(settings)
     report.tables.update({name: describe_table(d, settings, register.tables.get(name))
                           for name, d in descriptions.items()})
