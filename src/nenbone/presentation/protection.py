@@ -18,11 +18,14 @@ of a variable whose Missing count the table hid. Here every cell of one variable
   hidden cells, can be worked out as a count from 1 to k - 1 from either total.
 
 The register names cells (population, variable, hidden levels and why), never counts: it is written to
-results/analysis/<study>.protected.json beside the analysis and read by the numbers rule; the tables are
-printed from it in the same step (`apply_to_table`), numbers.yml by `apply_to_numbers`. With k <= 1 it
-is empty. Not covered: a variable shown by one output only (its own rules apply), the management bar
-figure (figure_bars) and the Methods' missing-data sentence (counts over a whole table, decided by
-their own rules), and Kaplan-Meier counts.
+results/analysis/<study>.protected.json beside the analysis; the tables are printed from it in the same
+step (study_report, `Register.tables`), numbers.yml by `apply_to_numbers` (rule numbers), the management
+bars by `bar_levels` / `bar_hidden` (rule figure_management). It also holds the numbers at risk hidden
+jointly in a group's curves split by another variable (`at_risk_register`), used by the Kaplan-Meier
+figures and numbers.yml. With k <= 1 it is empty. Not covered (README, Privacy): relations between
+different populations (a count over all groups beside the per-group counts), a variable shown by one
+output only (its own rules apply), a row with a restricted denominator, flow diagrams, and the sizes
+and events of curves (decided by one function in each output, not here).
 """
 
 from __future__ import annotations
