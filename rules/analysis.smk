@@ -2,6 +2,9 @@
 # (designs with a matched comparison), numbers, tables and survival.
 
 
+MANAGEMENT_WHERE = {"has_bm": True}  # the christie design's management counts and bars: patients with BMs
+
+
 rule analyse_christie:
     """Christie design: counts, percentages, median age (SPSS percentiles), tables, Kaplan-Meier."""
     input:
@@ -11,6 +14,7 @@ rule analyse_christie:
     output:
         numbers="results/analysis/{study}.json",
         curves="results/analysis/{study}.curves.json",
+        protected="results/analysis/{study}.protected.json",
         management="results/analysis/{study}_management.csv",
         tables=table_reports("christie"),
         markdown=[f"{TABLE_DIR}/{{study}}_{t}.md" for t in DESIGN_TABLES["christie"]],
@@ -36,7 +40,7 @@ rule analyse_christie:
         disclosure=config["disclosure"],
         table_names=DESIGN_TABLES["christie"],
         management=lambda w: {
-            "where": {"has_bm": True},
+            "where": MANAGEMENT_WHERE,
             "items": config["figure_specs"]["management_items"],
             "denominator_column": config["figure_specs"]["symptom_denominator_column"][
                 study_settings(w.study)["derivation"]["symptom_percent_denominator"]
@@ -89,6 +93,7 @@ rule analyse_mayo:
     output:
         numbers="results/analysis/{study}.json",
         curves="results/analysis/{study}.curves.json",
+        protected="results/analysis/{study}.protected.json",
         effects="results/analysis/{study}_effects.csv",
         schoenfeld="results/analysis/{study}.schoenfeld.json",
         tables=table_reports("mayo"),

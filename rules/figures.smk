@@ -8,6 +8,7 @@ rule figure_km:
     """Kaplan-Meier curves with numbers at risk, medians (95% CI) and the log-rank p."""
     input:
         curves="results/analysis/{study}.curves.json",
+        protected="results/analysis/{study}.protected.json",
     output:
         **figure_report(
             "km_{study}_{figure}",
@@ -72,6 +73,7 @@ rule figure_management:
     """Christie design: symptoms and management of BMs, n and % with the denominator on the figure."""
     input:
         counts=rules.analyse_christie.output.management,
+        protected=rules.analyse_christie.output.protected,
     output:
         **figure_report(
             "{study}_management",
@@ -94,6 +96,7 @@ rule figure_management:
         code=code_digest("scripts/figure_management.py"),
         label=lambda w: study_label(w.study),
         min_cell_count=config["disclosure"]["min_cell_count"],
+        where=MANAGEMENT_WHERE,
         style=config["figures"],
         denominator=lambda w: study_settings(w.study)["derivation"][
             "symptom_percent_denominator"

@@ -5,6 +5,7 @@ rule numbers:
     """Every number the supplement quotes, formatted once (results/numbers.yml)."""
     input:
         **{study: f"results/analysis/{study}.json" for study in STUDIES},
+        protected=[f"results/analysis/{study}.protected.json" for study in STUDIES],
         codebooks=[config["studies"][s]["codebook"] for s in STUDIES],
         reports=[f"results/validated/{s}.report.json" for s in STUDIES],
     output:

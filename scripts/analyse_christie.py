@@ -23,6 +23,7 @@ def main(smk, log):
     write_tables(result.tables, p.table_names, smk.output.tables, smk.output.markdown)
     write_json(to_plain(result.numbers), smk.output.numbers)
     write_json(to_plain(result.curves), smk.output.curves)
+    write_json(result.protected, smk.output.protected)  # names cells, never counts
     write_csv(result.management, smk.output.management)
     log.info("%s: %d tables, numbers in %s", smk.wildcards.study, len(result.tables), smk.output.numbers)
 

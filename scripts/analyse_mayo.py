@@ -28,6 +28,7 @@ def main(smk, log):
     write_csv(result.effects, smk.output.effects, float_format="%.6f")
     write_json(to_plain(result.numbers), smk.output.numbers)
     write_json(to_plain(result.curves), smk.output.curves)
+    write_json(result.protected, smk.output.protected)  # names cells, never counts
     write_json(to_plain(result.schoenfeld), smk.output.schoenfeld)
     log.info("%s: %d tables, %d effect estimates", smk.wildcards.study, len(result.tables), len(result.effects))
 

@@ -16,11 +16,14 @@ def main(smk, log):
     if spec["plan"] not in curves:
         raise fig_.FigureInputError(f"{smk.input.curves}: no curves of the survival plan '{spec['plan']}'")
     km = fig_.km_input(curves[spec["plan"]], dict(spec.get("display", {})))
+    with open(smk.input.protected, encoding="utf-8") as fh:  # numbers at risk hidden with their family's
+        joint = {r["curve"]: r["hidden_times"] for r in json.load(fh)["at_risk"] if r["plan"] == spec["plan"]}
+    hidden_times = [joint.get(str(record["key"]), ()) for record in curves[spec["plan"]]["curves"]]
     times = sorted(km.curves[0].at_risk)  # the analysis' grid: every analysis.at_risk_every_months to the end of follow-up
     style = style_from_config(dict(smk.params.style))
     figure = fig_.plot_km(km, style, at_risk_times=times, xlabel=spec["xlabel"], ylabel=spec["ylabel"],
                           median_ci=curves[spec["plan"]]["median_ci"], show_ci=bool(spec.get("show_ci", False)),
-                          min_cell_count=int(smk.params.min_cell_count))
+                          min_cell_count=int(smk.params.min_cell_count), hidden_times=hidden_times)
     fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
     for problem in fig_.layout_problems(figure):
         log.warning(problem)

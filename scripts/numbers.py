@@ -20,7 +20,9 @@ def main(smk, log):
         codebook = load_codebook(path)
         labels.update({name: d.label for name, d in codebook.derived.items()})
         cutoffs[study] = codebook.data_cutoff
-    doc = build_numbers(raw, smk.params.min_cell_count)
+    protected = {study: json.loads(open(path, encoding="utf-8").read())  # the register of protected cells
+                 for study, path in zip(smk.params.studies, smk.input.protected, strict=True)}
+    doc = build_numbers(raw, smk.params.min_cell_count, protected)
     doc.update(settings_numbers(smk.params.config, dict(smk.params.designs), dict(smk.params.settings), labels))
     doc.update(disclosure_numbers(smk.params.min_cell_count))
     origins = {}

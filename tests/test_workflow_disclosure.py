@@ -159,6 +159,123 @@ def test_numbers_yml_has_no_raw_section_no_small_count_and_no_recoverable_one(k5
     assert not problems, problems
 
 
+def _register_view(root: Path) -> dict:
+    """What each output lets a reader know of each variable, read from the printed tables and numbers.yml
+    by the analysis plan alone (not from the register): (study, population, variable) -> {output: (levels
+    known, levels hidden)}. A level is known when printed, or when it follows from a printed count and its
+    printed denominator (the complement of a yes/no count; the Missing count, as the column's n - d)."""
+    from nenbone.analysis.plans import group_key
+
+    analysis = yaml.safe_load((root / "config" / "analysis.yaml").read_text())
+    doc = yaml.safe_load((root / "results" / "numbers.yml").read_text())
+    view: dict = {}
+
+    def add(study, population, variable, output, known, hidden):
+        key = (study, tuple(sorted((c, group_key(v)) for c, v in population.items())), variable)
+        view.setdefault(key, {})[output] = (set(known), set(hidden))
+
+    def shown(text: str) -> bool:
+        return not _hidden(text)
+
+    for study, plan in analysis["plans"].items():
+        for name, spec in plan.get("tables", {}).items():
+            table = pd.read_csv(root / "results" / "tables" / f"{study}_{name}.csv", dtype=str, keep_default_na=False)
+            chars = list(table["Characteristic"])
+            levels = list(table["Level"]) if "Level" in table.columns else [""] * len(table)
+            group_keys = {v: k for k, v in (spec.get("group_labels") or {}).items()}
+            for row in spec["rows"]:
+                if row["kind"] == "continuous" or row.get("denominator"):
+                    continue
+                start = chars.index(f"{row['label']}, n (%)")
+                level_names = {v: k for k, v in (row.get("level_labels") or {}).items()}
+                if row["kind"] == "binary":
+                    rows, end = [(start, "true")], start + 1
+                else:
+                    end = start + 1
+                    while end < len(table) and chars[end] == "" and levels[end] not in ("", "Missing"):
+                        end += 1
+                    rows = [(i, group_key(level_names.get(levels[i], levels[i]))) for i in range(start + 1, end)]
+                missing = end if end < len(table) and chars[end] == "" and levels[end] == "Missing" else None
+                for col in [c for c in table.columns if re.search(r"\(n = \d+\)$", c)]:
+                    group_name = col.rsplit(" (n = ", 1)[0]
+                    population = {c: str(v) for c, v in (spec.get("where") or {}).items()}
+                    if spec.get("group"):
+                        population[spec["group"]] = group_keys.get(group_name, group_name)
+                    known, hidden = set(), set()
+                    for i, level in rows:
+                        (known if shown(table.loc[i, col]) else hidden).add(level)
+                    if missing is not None:
+                        (known if shown(table.loc[missing, col]) else hidden).add("(missing)")
+                    if row["kind"] == "binary" and "true" in known and "%)" in table.loc[start, col]:
+                        known |= {"false", "(missing)"}  # n/d or n (p%): d is printed (or is the column's n)
+                    add(study, population, row["variable"], f"table {name}", known, hidden)
+        for block in analysis["numbers"].get(study, []):
+            base = [p for p in str(block.get("key") or "").split(".") if p]
+            where = {c: str(v) for c, v in (block.get("where") or {}).items()}
+            entries = [(n, c, "true") for n, c in (block.get("flags") or {}).items()]
+            entries += [(n, c, "false") for n, c in (block.get("negated") or {}).items()]
+            for name, column, level in entries:
+                node = doc[study]
+                for part in base + [p for p in name.split(".") if p]:
+                    node = node[part]
+                splits = ({key: {**where, block["group"]: key} for key, v in node.items()
+                           if isinstance(v, dict) and "denominator_n" in v} if block.get("group")
+                          else {None: where})
+                for key, population in splits.items():
+                    leaf = node if key is None else node[key]
+                    known, hidden = set(), set()
+                    (known if shown(leaf["n"]) else hidden).add(level)
+                    if shown(leaf["denominator_n"]) or shown(leaf["pct"]):  # d, printed or as n / pct
+                        if shown(leaf["n"]):
+                            known.add({"true": "false", "false": "true"}[level])
+                        known.add("(missing)")  # the population's n - d
+                    add(study, population, column, f"numbers.yml {name} {level}", known, hidden)
+            for name, column in (block.get("categories") or {}).items():
+                node = doc[study]
+                for part in base + [p for p in name.split(".") if p]:
+                    node = node[part]
+                known = {key for key, v in node.items() if shown(v["n"])}
+                hidden = {key for key, v in node.items() if not shown(v["n"])}
+                if any(shown(v["n"]) and shown(v["pct"]) for v in node.values()):
+                    known.add("(missing)")
+                add(study, where, column, f"numbers.yml {name}", known, hidden)
+    return view
+
+
+def _cross_output_problems(root: Path) -> tuple[list[str], int, int]:
+    problems, compared, hidden_compared = [], 0, 0
+    for (study, population, variable), outputs in sorted(_register_view(root).items()):
+        if len(outputs) < 2:
+            continue
+        compared += 1
+        hidden = set().union(*(h for _, h in outputs.values()))
+        hidden_compared += bool(hidden)
+        for output, (known, _) in outputs.items():
+            if known & hidden:
+                problems.append(f"{study} {dict(population)} {variable}: {sorted(known & hidden)} hidden elsewhere, "
+                                f"known from {output}; {outputs}")
+    return problems, compared, hidden_compared
+
+
+def test_a_cell_hidden_in_any_output_is_hidden_in_every_output_that_shows_its_variable(k5_run, tmp_path):
+    """The register of protected cells at work: for each variable in each population (a table column, a
+    numbers block), no level hidden by one output is printed, or follows from a count and its denominator,
+    in another."""
+    problems, compared, hidden_compared = _cross_output_problems(k5_run)
+    assert not problems, problems
+    assert compared >= 20 and hidden_compared >= 3, (compared, hidden_compared)
+    # the scan can fail: numbers.yml printing the ribs count the bone table hides is found
+    (tmp_path / "config").mkdir()
+    shutil.copy(k5_run / "config" / "analysis.yaml", tmp_path / "config")
+    shutil.copytree(k5_run / "results" / "tables", tmp_path / "results" / "tables")
+    doc = yaml.safe_load((k5_run / "results" / "numbers.yml").read_text())
+    assert doc["mayo"]["bone"]["ribs"]["n"] == "<5"
+    doc["mayo"]["bone"]["ribs"]["n"] = "3"
+    (tmp_path / "results" / "numbers.yml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    problems, _, _ = _cross_output_problems(tmp_path)
+    assert len(problems) == 1 and problems[0].startswith("mayo {'group': 'lb'} bone_site_ribs: ['true'] hidden"), problems
+
+
 def _printed_at_risk(node: dict) -> list[tuple[float, str]]:
     return sorted((float(key[1:]), text) for key, text in node["at_risk"].items())
 

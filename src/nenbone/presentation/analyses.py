@@ -10,12 +10,14 @@ presentation layer because the tables are printed (`study_report`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from nenbone.analysis.plans import group_key
 from nenbone.analysis.summaries import descriptive_tables, study_numbers
+from nenbone.presentation.protection import at_risk_register, protected_cells
 from nenbone.presentation.study_report import StudyReport, study_report
 from nenbone.presentation.tables import TableSettings
 
@@ -30,6 +32,7 @@ class StudyAnalysis:
     effects: pd.DataFrame | None = None  # results/analysis/<study>_effects.csv (matched designs)
     management: pd.DataFrame | None = None  # results/analysis/<study>_management.csv (when asked for)
     schoenfeld: dict[str, Any] | None = None  # results/analysis/<study>.schoenfeld.json (designs with Cox models)
+    protected: dict[str, Any] = field(default_factory=dict)  # results/analysis/<study>.protected.json
 
 
 @dataclass(frozen=True)
@@ -55,4 +58,14 @@ def plan_numbers(cohort: pd.DataFrame, s: AnalysisSettings) -> tuple[dict[str, A
 def plan_report(cohort: pd.DataFrame, numbers: dict[str, Any], s: AnalysisSettings) -> StudyReport:
     """The study report: `numbers` beside the descriptive and survival tables of `cohort`."""
     descriptions = descriptive_tables(cohort, s.plan.get("tables", {}), s.tables.chi_square_correction)
-    return study_report(s.plan, numbers, descriptions, s.tables, s.median_ci, s.analysis["confidence_level"])
+    levels_of = lambda column: level_keys(cohort, column)  # noqa: E731
+    register = protected_cells(s.plan.get("tables", {}), descriptions, s.numbers, numbers, levels_of,
+                               s.min_cell_count)
+    register.at_risk = at_risk_register(s.plan.get("survival", []), numbers, levels_of, s.min_cell_count)
+    return study_report(s.plan, numbers, descriptions, s.tables, s.median_ci, s.analysis["confidence_level"],
+                        register)
+
+
+def level_keys(cohort: pd.DataFrame, column: str) -> dict[str, str]:
+    """A column's levels by their numbers.yml key (analysis.plans.group_key): {'lb': 'LB'}."""
+    return {group_key(level): str(level) for level in cohort[column].dropna().astype(str).unique()}

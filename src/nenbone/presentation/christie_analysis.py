@@ -36,4 +36,5 @@ def analyse_christie(derived: pd.DataFrame, n_rows: int, settings: AnalysisSetti
                                 "kept_unknown_grade": (attrition or {}).get("kept_unknown_grade", [])}}
     counts = management_counts(derived, management, who) if management is not None else None
     return StudyAnalysis(numbers=numbers, curves=curves_document(numbers, curves, settings.median_ci),
-                         tables=dict(report.tables), management=counts)
+                         tables=dict(report.tables), management=counts,
+                         protected=report.protected)

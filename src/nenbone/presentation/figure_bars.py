@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,11 +40,15 @@ def denominator_note(counts: pd.DataFrame, descriptions: Mapping[str, str]) -> s
 
 
 def plot_bars(
-    counts: pd.DataFrame, style: FigureStyle, *, xlabel: str, note: str = "", min_cell_count: int = 0
+    counts: pd.DataFrame, style: FigureStyle, *, xlabel: str, note: str = "", min_cell_count: int = 0,
+    protected: Mapping[str, Collection[str]] | None = None,
 ) -> Figure:
     """Horizontal bars of %, each labelled 'n/N (x%)', sections colour-keyed, the denominators in a note.
 
-    A count below `min_cell_count` (disclosure control) is shown as '<k/N' with no bar and no %.
+    A count below `min_cell_count` (disclosure control) is shown as '<k/N' with no bar and no %, and so is
+    one whose complement would be small; `protected` gives, by column, the levels the study's register of
+    protected cells hides (presentation.protection.bar_levels): a bar is hidden where the register hides
+    its count, or the rest of its denominator.
     """
     import matplotlib as mpl
 
@@ -58,6 +62,10 @@ def plot_bars(
         colors = [style.color(sections.index(s)) for s in counts["section"]]
         hidden = np.array([dc.protect_cells([int(n), int(d) - int(n)], min_cell_count, shown=[True, False])[0]
                            for n, d in zip(counts["n"], counts["denominator"])], dtype=bool)
+        if protected and "column" in counts.columns:
+            from nenbone.presentation.protection import bar_hidden
+
+            hidden |= np.array([bar_hidden(protected.get(str(c), ())) for c in counts["column"]], dtype=bool)
         widths = np.where(hidden, 0.0, counts["percent"].to_numpy(float))
         ax.barh(y, widths, color=colors, height=0.68, gid="bars")
         for yi, row in counts.iterrows():

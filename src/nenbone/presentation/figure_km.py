@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -100,12 +100,17 @@ def drawn_part(curve: KMCurve, min_cell_count: int) -> KMCurve:
                    upper=curve.upper[keep], censored=curve.censored[keep], n_at_risk=curve.n_at_risk[keep])
 
 
-def at_risk_row(curve: KMCurve, min_cell_count: int, n_hidden: bool = False) -> dict[float, str]:
+def at_risk_row(curve: KMCurve, min_cell_count: int, n_hidden: bool = False,
+                joint: Collection[float] = ()) -> dict[float, str]:
     """A curve's numbers at risk as printed, by time, over the analysis' whole grid (so that any subset
-    of the times printed is safe: disclosure.at_risk_hidden); a number equal to a hidden n shows '–'."""
+    of the times printed is safe: disclosure.at_risk_hidden); a number equal to a hidden n shows '–', and
+    so does one at a time the study's register hides in the curve's family (`joint`,
+    protection.at_risk_register)."""
+    from nenbone.presentation.protection import curve_start_hidden
+
     times = sorted(curve.at_risk)
     counts = [curve.at_risk[t] for t in times]
-    start = [n_hidden and c == curve.n and not dc.is_small(c, min_cell_count) for c in counts]
+    start = curve_start_hidden(counts, curve.n, n_hidden, times, joint, min_cell_count)
     return dict(zip(times, dc.at_risk_texts(counts, min_cell_count, start_hidden=start)))
 
 
@@ -162,8 +167,12 @@ def plot_km(
     show_ci: bool = False,
     show_n: bool = True,
     min_cell_count: int = 0,
+    hidden_times: Sequence[Collection[float]] = (),
 ) -> Figure:
     """KM curves with censor ticks, dashed median lines (only where reached), numbers at risk underneath.
+
+    `hidden_times` gives, curve by curve, the times at which the study's register hides the number at
+    risk with the rest of the curve's family (protection.at_risk_register).
 
     The legend above the plot gives each curve's n, median and its CI (convention `median_ci`) and,
     with two or more curves, the log-rank p. The x axis ends at the last at-risk time when follow-up
@@ -223,7 +232,7 @@ def plot_km(
         ax.grid(axis="y", color=style.light_grey, linewidth=0.4)
         ax.set_axisbelow(True)
         _draw_at_risk(tab, curves, km.row_labels or tuple(c.label for c in curves), labelled, style,
-                      min_cell_count, hidden_n)
+                      min_cell_count, hidden_n, hidden_times)
     return _finish(fig)
 
 
@@ -239,7 +248,7 @@ def labelled_times(times: Sequence[float], max_labels: int = MAX_TIME_LABELS) ->
 
 def _draw_at_risk(
     tab: Any, curves: Sequence[KMCurve], row_labels: Sequence[str], times: Sequence[float], style: FigureStyle,
-    min_cell_count: int = 0, hidden_n: Sequence[bool] = (),
+    min_cell_count: int = 0, hidden_n: Sequence[bool] = (), hidden_times: Sequence[Collection[float]] = (),
 ) -> None:
     """Numbers at risk: one row per curve (colour-keyed label), a column per at-risk time; a curve whose
     n is hidden (`hidden_n`) shows no number at risk equal to its n."""
@@ -258,7 +267,8 @@ def _draw_at_risk(
     tab.text(0.0, -0.95, "Number at risk", transform=tab.get_yaxis_transform(), ha="left", va="center",
              fontsize=style.small_font_size, fontweight="bold")
     for i, res in enumerate(curves):
-        row = at_risk_row(res, min_cell_count, i < len(hidden_n) and hidden_n[i])
+        row = at_risk_row(res, min_cell_count, i < len(hidden_n) and hidden_n[i],
+                          hidden_times[i] if i < len(hidden_times) else ())
         for t in times:
             if float(t) not in row:
                 raise FigureInputError(f"Kaplan-Meier '{res.label}': no number at risk computed for t = {t}")

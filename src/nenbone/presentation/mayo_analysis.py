@@ -36,4 +36,5 @@ def analyse_mayo(derived: pd.DataFrame, matched: pd.DataFrame, scores: pd.DataFr
                                            int(ph_plot["spline_df"]), float(ph_plot["band_se"]))
     return StudyAnalysis(schoenfeld=schoenfeld, numbers=report.numbers, curves=curves_document(numbers, curves, settings.median_ci),
                          tables=dict(report.tables),
-                         effects=pd.DataFrame(comparison["cox_rows"] + comparison["sensitivity_rows"]))
+                         effects=pd.DataFrame(comparison["cox_rows"] + comparison["sensitivity_rows"]),
+                         protected=report.protected)

@@ -16,6 +16,7 @@ its key's name, so one rule serves every table and sentence:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from nenbone.formatting import NOT_REACHED, p_text, quantile_text, round_half_up
@@ -122,15 +123,28 @@ def _time_of(key: str) -> float:
     return float(key[1:])
 
 
-def _at_risk_texts(tree: dict[str, Any], k: int, size_hidden: bool) -> dict[str, str]:
+def _at_risk_texts(tree: dict[str, Any], k: int, size_hidden: bool, joint: Collection[float] = ()) -> dict[str, str]:
     """A curve's numbers at risk as printed, by key, after disclosure.at_risk_hidden over the whole grid
-    (as the Kaplan-Meier figure prints them); values equal to a hidden curve size are hidden first."""
+    (as the Kaplan-Meier figure prints them); values equal to a hidden curve size, and the times the
+    study's register hides in the curve's family (`joint`, protection.at_risk_register), are hidden first."""
+    from nenbone.presentation.protection import curve_start_hidden
+
     at_risk = tree[AT_RISK_KEY]
     keys = sorted(at_risk, key=_time_of)
     counts = [int(at_risk[key]) for key in keys]
-    n = tree.get("n")
-    start = [size_hidden and c == n and not dc.is_small(c, k) for c in counts]
+    start = curve_start_hidden(counts, tree.get("n"), size_hidden, [_time_of(key) for key in keys], joint, k)
     return dict(zip(keys, dc.at_risk_texts(counts, k, start_hidden=start)))
+
+
+def _set_at_risk(out: dict[str, Any], tree: dict[str, Any], k: int, size_hidden: bool,
+                 joint: Collection[float] = ()) -> None:
+    """A formatted curve's numbers at risk (`_at_risk_texts`) and, beside its survival at times, the same
+    number as the grid prints."""
+    out[AT_RISK_KEY] = _at_risk_texts(tree, k, size_hidden, joint)
+    grid = {_time_of(key): text for key, text in out[AT_RISK_KEY].items()}
+    for key, node in (out.get(SURVIVAL_AT_KEY) or {}).items():
+        if isinstance(node, dict) and "n_at_risk" in node:
+            node["n_at_risk"] = grid.get(_time_of(key), dc.SUPPRESSED_PCT)
 
 
 def _hide_leaves(tree: Any) -> Any:
@@ -187,11 +201,7 @@ def format_tree(tree: dict[str, Any], min_cell_count: int = 0, all_counts: bool 
     if tree.get("min") is not None and tree.get("max") is not None and "range" not in tree:
         out["range"] = (f"{out['min']}–{out['max']}" if dc.extreme_shown(k) else dc.SUPPRESSED_VALUE)
     if k > 1 and isinstance(tree.get(AT_RISK_KEY), dict) and tree[AT_RISK_KEY]:
-        out[AT_RISK_KEY] = _at_risk_texts(tree, k, size_hidden or bool(hidden.get("n")))
-        grid = {_time_of(key): text for key, text in out[AT_RISK_KEY].items()}
-        for key, node in (out.get(SURVIVAL_AT_KEY) or {}).items():
-            if isinstance(node, dict) and "n_at_risk" in node:
-                node["n_at_risk"] = grid.get(_time_of(key), dc.SUPPRESSED_PCT)
+        _set_at_risk(out, tree, k, size_hidden or bool(hidden.get("n")))
     if "median" in tree and _int_count(tree.get("n")) and not dc.summary_shown(int(tree["n"]), k):
         for key in tree:
             if key in SUMMARY_KEYS or key in SUMMARY_NODES:
@@ -227,13 +237,29 @@ def to_plain(value: Any) -> Any:
     return value
 
 
-def build_numbers(raw: dict[str, Any], min_cell_count: int = 0) -> dict[str, Any]:
+def build_numbers(raw: dict[str, Any], min_cell_count: int = 0,
+                  protected: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The numbers.yml document: the formatted (and, with `min_cell_count`, suppressed) tree per study.
 
+    `protected` gives each study's register of protected cells (results/analysis/<study>.protected.json,
+    presentation.protection): the cells it hides are hidden here too, as in the tables.
     It holds no unsuppressed values: the reproduction check reads the analyses' own outputs
     (results/analysis/*.json, private) for those.
     """
-    doc = format_tree(to_plain(raw), min_cell_count)
+    from nenbone.analysis.plans import group_key
+    from nenbone.presentation.protection import apply_to_numbers
+
+    plain = to_plain(raw)
+    doc = format_tree(plain, min_cell_count)
+    for study, register in (protected or {}).items():
+        if isinstance(doc.get(study), dict):
+            apply_to_numbers(doc[study], plain[study], register.get("cells", []), min_cell_count)
+            for record in register.get("at_risk", []):  # numbers at risk hidden with their family's
+                path = [record["plan"]] + ([] if record["curve"] == "all" else [group_key(record["curve"])])
+                out, tree = doc[study], plain[study]
+                for part in path:
+                    out, tree = out[part], tree[part]
+                _set_at_risk(out, tree, min_cell_count, dc.is_hidden_text(out["n"]), record["hidden_times"])
     for node in doc.values():
         if isinstance(node, dict) and isinstance(node.get(MISSING_KEY), dict):
             node[MISSING_KEY].update(missing_data_texts(node[MISSING_KEY]))
@@ -403,7 +429,9 @@ def disclosure_numbers(min_cell_count: int) -> dict[str, Any]:
     if k <= 1:
         return {"disclosure": {"km_caption_end": "."}}
     end = (f"; with disclosure control (counts below {k} hidden), a number at risk that differs from the last "
-           f"one shown in its row by 1 to {k - 1} is shown as '–', and each curve ends at the last time with "
+           f"one shown in its row by 1 to {k - 1} is shown as '–', the curves of a group split by another "
+           f"variable show their numbers at risk only at times where every one of them, and the group's "
+           f"patients in none of them, could be shown, and each curve ends at the last time with "
            f"at least {k} patients at risk.")
     return {"disclosure": {"km_caption_end": end}}
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from nenbone.analysis import descriptive as ds
 from nenbone.analysis.plans import KM_CONVENTIONS
+from nenbone.presentation.protection import Register
 from nenbone.presentation.tables import TableSettings, describe_table, survival_table
 
 
@@ -17,6 +18,7 @@ from nenbone.presentation.tables import TableSettings, describe_table, survival_
 class StudyReport:
     numbers: dict[str, Any] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # name -> table (captioned by the supplement)
+    protected: dict[str, Any] = field(default_factory=dict)  # the register (protection.Register.document)
 
 
 def conventions(settings: TableSettings) -> dict[str, str]:
@@ -31,11 +33,15 @@ def conventions(settings: TableSettings) -> dict[str, str]:
 
 
 def study_report(plan: dict, numbers: dict[str, Any], descriptions: dict[str, ds.Description],
-                 settings: TableSettings, median_ci: str = "loglog", level: float = 0.95) -> StudyReport:
-    """Tables (descriptive + survival) of one study beside its numbers and their conventions."""
-    report = StudyReport(numbers=dict(numbers))
+                 settings: TableSettings, median_ci: str = "loglog", level: float = 0.95,
+                 register: Register | None = None) -> StudyReport:
+    """Tables (descriptive + survival) of one study beside its numbers and their conventions; the
+    descriptive tables hide what the study's `register` of protected cells hides (presentation.protection)."""
+    register = register or Register()
+    report = StudyReport(numbers=dict(numbers), protected=register.document())
     report.numbers["conventions"] = conventions(settings)
-    report.tables.update({name: describe_table(d, settings) for name, d in descriptions.items()})
+    report.tables.update({name: describe_table(d, settings, register.tables.get(name))
+                          for name, d in descriptions.items()})
     surv = [numbers[p["name"]] for p in plan.get("survival", [])]
     if surv:
         report.tables["survival"] = survival_table(surv, median_ci, level, settings.min_cell_count)

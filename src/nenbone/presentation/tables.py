@@ -9,6 +9,7 @@ has a single "All" column and no tests.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -139,11 +140,16 @@ def cell_plan(description: ds.Description, k: int) -> tuple[list[list[bool]], li
     return hidden, bare
 
 
-def describe_table(description: ds.Description, settings: TableSettings) -> pd.DataFrame:
+def describe_table(description: ds.Description, settings: TableSettings,
+                   protected: Mapping[tuple[int, int], tuple[bool, bool]] | None = None) -> pd.DataFrame:
     """A descriptive table as printed: one line per row (and level), a column per group, p and test;
-    small counts, and counts that would give them away, hidden (`hidden_cells`)."""
+    small counts, and counts that would give them away, hidden (`hidden_cells`); `protected` adds, by
+    (row, column), what the study's register hides (hidden, bare) (presentation.protection)."""
     headers = [f"{name} (n = {n})" for name, n in description.groups]
     hidden, bare = cell_plan(description, settings.min_cell_count)
+    for (row, col), (hide, no_denominator) in (protected or {}).items():
+        hidden[row][col] = hidden[row][col] or hide
+        bare[row][col] = bare[row][col] or no_denominator
     table = pd.DataFrame([
         {"Characteristic": r.label, "Level": r.level,
          **dict(zip(headers, (cell_text(c, settings, n, h, b)
