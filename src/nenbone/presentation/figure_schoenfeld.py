@@ -93,12 +93,13 @@ def plot_schoenfeld(
     from nenbone.presentation.figure_base import _wrap
 
     rows_per_model = [max(1, math.ceil(len(m["columns"]) / ncols)) for m in models]
-    panel_h, head_h = 1.4, 0.12
+    # inches: a row of panels (title, plot, ticks), the time-axis label under a model's last row, a header
+    panel_h, label_h, head_h = 1.32, 0.3, 0.12
     spare_at = next((i for i, m in enumerate(models) if rows_per_model[i] * ncols - len(m["columns"]) >= 2), None)
     with mpl.rc_context(rc_params(style)):
         ratios: list[float] = []
         for r in rows_per_model:
-            ratios += [head_h] + [panel_h] * r
+            ratios += [head_h] + [panel_h] * (r - 1) + [panel_h + label_h]
         fig = _new_figure(style, style.page_width, (0.35 if spare_at is None else 0.05) + sum(ratios))
         grid = fig.add_gridspec(len(ratios), ncols, height_ratios=ratios)
         handles = None
@@ -134,6 +135,8 @@ def plot_schoenfeld(
 
 def _panel(ax: Any, col: Mapping[str, Any], model: Mapping[str, Any], style: FigureStyle,
            labels: Mapping[str, str], label_chars: int) -> tuple[list[Any], list[str]]:
+    from matplotlib.ticker import MaxNLocator
+
     x, fit = np.asarray(col["x"], dtype=float), np.asarray(col["fit"], dtype=float)
     lower, upper = np.asarray(col["lower"], dtype=float), np.asarray(col["upper"], dtype=float)
     ax.set_gid(GID_PANEL)
@@ -149,6 +152,7 @@ def _panel(ax: Any, col: Mapping[str, Any], model: Mapping[str, Any], style: Fig
     ticks = _ticks(model.get("time_ticks", []), span, 0.17 * (span[1] - span[0] or 1.0))
     ax.set_xticks([t for t, _ in ticks], [lab for _, lab in ticks])
     ax.set_xlim(*span)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=3))  # a short panel: three steps, labels apart
     lo, hi = ax.get_ylim()
     ax.set_yticks([t for t in ax.get_yticks() if lo <= t <= hi])  # no tick label beyond the axis
     ax.set_ylim(lo, hi)
