@@ -14,8 +14,9 @@ def main(smk, log):
     treated, control = smk.params.matching["treated_group"], smk.params.matching["control_group"]
     xlabel = f"Hazard ratio of death, {treated} vs {control} (log scale)"
     favours = (f"lower in {treated}", f"higher in {treated}")
+    # the text width, so the long labels of the sensitivity analyses take two or three lines, not five
     figure = fig_.plot_forest(effects, style, xlabel=xlabel, favours=favours,
-                              sections=dict(smk.params.sections))
+                              sections=dict(smk.params.sections), width=style.page_width, label_chars=42)
     fig_.save_figure(figure, smk.output.png, smk.output.pdf, style.dpi)
     for problem in fig_.layout_problems(figure):
         log.warning(problem)

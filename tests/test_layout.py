@@ -140,14 +140,33 @@ def _pdf_positions(supplement, kind: str) -> tuple[dict[int, tuple[int, int]], d
     return cited, caption_page
 
 
+def in_appendix_as_cited(html: str, kind: str) -> set[int]:
+    """Figures/Tables k shown under an "Appendix" part whose first citation sends the reader there
+    ("Table 13, in the appendix, ..."): the body's two-page rule does not apply to them."""
+    cited, shown, _ = html_order(html, kind)
+    starts = [m.start() for m in re.finditer(r'<h1 id="[^"]*"[^>]*>\s*Appendix', html)]
+    ends = [m.start() for m in re.finditer(r"<h1 ", html)]
+    out = set()
+    for k, at in shown.items():
+        part = max((h for h in ends if h < at), default=-1)
+        sent_there = re.match(r"(?:</a>)?[^.<]{0,40}\bin the appendix\b", html[html.index("</a>", cited.get(k, 0)):],
+                              re.I)
+        if part in starts and k in cited and sent_there:
+            out.add(k)
+    return out
+
+
 @pytest.mark.parametrize("kind", ["Figure", "Table"])
 def test_numbered_in_order_of_first_citation_and_placed_near_it_pdf(supplement, kind):
+    """In the order of their first citation, and on the page of it or one of the next two; a
+    Figure/Table in an appendix that its citation says is in the appendix may be further on."""
     cited, caption_page = _pdf_positions(supplement, kind)
     assert set(cited) >= set(caption_page)
     first = sorted(caption_page, key=lambda k: cited[k])
     assert first == sorted(first), f"{kind}s in order of first citation in the PDF: {first}"
+    appendix = in_appendix_as_cited(supplement["html"], kind)
     far = {k: (cited[k][0], caption_page[k]) for k in caption_page
-           if not 0 <= caption_page[k] - cited[k][0] <= 2}
+           if not 0 <= caption_page[k] - cited[k][0] <= (len(supplement["pages"]) if k in appendix else 2)}
     assert not far, f"{kind}s more than two pages from their first citation (cited page, shown page): {far}"
 
 
@@ -166,13 +185,27 @@ def _tf_sizes(pdf: Path) -> set[float]:
     return sizes
 
 
+def _figure_numbers(html: str, qmd: str) -> dict[str, int]:
+    """Figure number of each figure file the source uses: file -> #fig- label (source) -> number (HTML)."""
+    label_of = dict(re.findall(r'results/figures/([\w-]+)\.png\)\{#(fig-[\w-]+)', qmd))
+    number = {}
+    for m in re.finditer(r'<figure id="(fig-[\w-]+)"', html):
+        caption = _LABEL.search(html, m.end())
+        if caption and caption.group(1) == "Figure":
+            number[m.group(1)] = int(caption.group(2))
+    return {name: number[label] for name, label in label_of.items() if label in number}
+
+
 def test_figure_text_prints_on_the_body_type_scale(supplement):
     """Each vector figure's font sizes times the scale at which the PDF places it (from the heights
-    of words found once in the figure and once on its page) lie in 7.5-9 pt: a step below the
-    tables (8.8 pt) and captions (9 pt), never up to the body (10.5 pt)."""
-    used = re.findall(r'results/figures/([\w-]+)\.png', (Path(supplement["pdf"]).parents[2]
-                      / "manuscript" / "supplement.qmd").read_text(encoding="utf-8"))
+    of words found once in the figure and once on the page of its caption) lie in 7.5-9 pt: a step
+    below the tables (8.8 pt) and captions (9 pt), never up to the body (10.5 pt)."""
+    qmd = (Path(supplement["pdf"]).parents[2] / "manuscript" / "supplement.qmd").read_text(encoding="utf-8")
+    used = re.findall(r'results/figures/([\w-]+)\.png', qmd)
     assert len(used) >= 10
+    numbers = _figure_numbers(supplement["html"], qmd)
+    assert set(numbers) == set(used), f"figures without a number in the HTML: {set(used) - set(numbers)}"
+    _, caption_page = _pdf_positions(supplement, "Figure")
     pages = [Counter(w.text for w in words) for _, words in supplement["pages"]]
     for name in used:
         fig_pdf = supplement["figures"] / f"{name}.pdf"
@@ -180,13 +213,12 @@ def test_figure_text_prints_on_the_body_type_scale(supplement):
         assert sizes, name
         ((_, fig_words),) = pdf_pages(fig_pdf)
         once = {t for t, n in Counter(w.text for w in fig_words).items() if n == 1 and len(t) >= 3}
-        best: list[float] = []
-        for p, (_, words) in enumerate(supplement["pages"]):
-            here = [w for w in words if w.text in once and pages[p][w.text] == 1]
-            if len(here) > len(best) and len(here) >= 3:
-                natural = {w.text: w.y1 - w.y0 for w in fig_words if w.text in once}
-                best = [(w.y1 - w.y0) / natural[w.text] for w in here]
-        assert best, f"{name}: its words were not found on any page of the supplement"
+        # a figure and its caption are one unbreakable block: its words are on its caption's page
+        p = caption_page[numbers[name]] - 1
+        here = [w for w in supplement["pages"][p][1] if w.text in once and pages[p][w.text] == 1]
+        natural = {w.text: w.y1 - w.y0 for w in fig_words if w.text in once}
+        best = [(w.y1 - w.y0) / natural[w.text] for w in here]
+        assert len(best) >= 3, f"{name}: its words were not found on page {p + 1}, the page of its caption"
         scale = statistics.median(best)
         printed = sorted(round(s * scale, 2) for s in sizes)
         assert FIGURE_PT[0] <= printed[0] and printed[-1] <= FIGURE_PT[1], (name, scale, printed)

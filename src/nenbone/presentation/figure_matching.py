@@ -171,8 +171,12 @@ def plot_forest(
     favours: tuple[str, str] | None = None,
     sections: Mapping[str, str] | None = None,
     label_chars: int = 24,
+    width: float | None = None,
 ) -> Figure:
     """Forest plot: HR and CI per row (file order) on a log axis, HR = 1 line, 'HR (CI)' and p at the right.
+
+    ``width`` (inches; default the style's column width): a wider figure, with a larger ``label_chars``,
+    wraps long row labels over fewer lines and so is shorter.
 
     `favours` = (text left of HR 1, text right of it). `sections` maps a value of the `analysis`
     column to a bold header drawn above its rows ("*" = every other value); consecutive rows of one
@@ -209,7 +213,7 @@ def plot_forest(
     hi_lim = 2.0 ** math.ceil(math.log2(max(float(est["upper"].max()), 1.0) * 1.05))
     header = -1.0
     with mpl.rc_context(rc_params(style)):
-        fig = _new_figure(style, style.column_width, 0.85 + 0.17 * pos)
+        fig = _new_figure(style, style.column_width if width is None else width, 0.85 + 0.17 * pos)
         ax, txt = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1.0, 1.3], "wspace": 0.0})
         ax.axvline(1.0, color="black", linewidth=0.6)
         ax.hlines(y_arr, est["lower"], est["upper"], color=style.color(0), linewidth=1.0, gid="forest-ci")

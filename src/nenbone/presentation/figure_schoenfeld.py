@@ -85,22 +85,27 @@ def plot_schoenfeld(
 ) -> Figure:
     """One panel per covariate column per model: beta(t) smoothed (solid) with its band (shaded), the Cox
     coefficient (dashed) and 0 (grey); panel title: the term's PH test; title: the covariate's
-    readable name (``labels``: term -> name) over its PH test; y-axis beta(t). Models stacked, each headed by its label and global test."""
+    readable name (``labels``: term -> name) over its PH test; y-axis beta(t). Models stacked, each headed by its label and global test.
+    The legend fills the empty slots after the first model whose last row leaves two or more of them
+    (e.g. beside a one-covariate model), else it goes under the panels: no row is drawn half empty."""
     import matplotlib as mpl
 
     from nenbone.presentation.figure_base import _wrap
 
     rows_per_model = [max(1, math.ceil(len(m["columns"]) / ncols)) for m in models]
-    panel_h, head_h = 1.5, 0.12
+    # inches: a row of panels (title, plot, ticks), the time-axis label under a model's last row, a header
+    panel_h, label_h, head_h = 1.32, 0.3, 0.12
+    spare_at = next((i for i, m in enumerate(models) if rows_per_model[i] * ncols - len(m["columns"]) >= 2), None)
     with mpl.rc_context(rc_params(style)):
         ratios: list[float] = []
         for r in rows_per_model:
-            ratios += [head_h] + [panel_h] * r
-        fig = _new_figure(style, style.page_width, 0.35 + sum(ratios))
+            ratios += [head_h] + [panel_h] * (r - 1) + [panel_h + label_h]
+        fig = _new_figure(style, style.page_width, (0.35 if spare_at is None else 0.05) + sum(ratios))
         grid = fig.add_gridspec(len(ratios), ncols, height_ratios=ratios)
         handles = None
+        legend_slot = None
         row = 0
-        for model, nrows in zip(models, rows_per_model, strict=True):
+        for i, (model, nrows) in enumerate(zip(models, rows_per_model, strict=True)):
             head = (f"{model['label']}: {model['events']} events in {model['n']} patients; "
                     f"global test {ph_test_title(model['global'])}")
             header = fig.add_subplot(grid[row, :])
@@ -115,8 +120,14 @@ def plot_schoenfeld(
                 handles = _panel(ax, col, model, style, labels, label_chars)
                 if k + ncols >= len(cols):  # no panel below: the time axis is named here
                     ax.set_xlabel(time_label, fontsize=style.small_font_size)
+            if i == spare_at:
+                legend_slot = fig.add_subplot(grid[row + nrows, len(cols) - (nrows - 1) * ncols:])
+                legend_slot.axis("off")
             row += 1 + nrows
-        if handles:
+        if handles and legend_slot is not None:
+            legend_slot.legend(*handles, loc="center left", ncols=1, frameon=False,
+                               fontsize=style.small_font_size, handlelength=1.8, borderaxespad=0)
+        elif handles:
             fig.legend(*handles, loc="outside lower center", ncols=len(handles[0]), frameon=False,
                        fontsize=style.small_font_size, handlelength=1.8, columnspacing=1.5)
     return _finish(fig)
@@ -124,6 +135,8 @@ def plot_schoenfeld(
 
 def _panel(ax: Any, col: Mapping[str, Any], model: Mapping[str, Any], style: FigureStyle,
            labels: Mapping[str, str], label_chars: int) -> tuple[list[Any], list[str]]:
+    from matplotlib.ticker import MaxNLocator
+
     x, fit = np.asarray(col["x"], dtype=float), np.asarray(col["fit"], dtype=float)
     lower, upper = np.asarray(col["lower"], dtype=float), np.asarray(col["upper"], dtype=float)
     ax.set_gid(GID_PANEL)
@@ -139,6 +152,7 @@ def _panel(ax: Any, col: Mapping[str, Any], model: Mapping[str, Any], style: Fig
     ticks = _ticks(model.get("time_ticks", []), span, 0.17 * (span[1] - span[0] or 1.0))
     ax.set_xticks([t for t, _ in ticks], [lab for _, lab in ticks])
     ax.set_xlim(*span)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=3))  # a short panel: three steps, labels apart
     lo, hi = ax.get_ylim()
     ax.set_yticks([t for t in ax.get_yticks() if lo <= t <= hi])  # no tick label beyond the axis
     ax.set_ylim(lo, hi)
