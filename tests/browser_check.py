@@ -1,5 +1,5 @@
-"""Open a rendered HTML supplement in headless Chromium: report every image's decoded size, take a
-screenshot. Used by tests/test_render.py (marker `browser`) and by hand:
+"""Open a rendered HTML supplement in headless Chromium: report every image's decoded size (or what
+another injected script measures: `run_report`), take a screenshot. Used by tests/test_render.py (marker `browser`) and by hand:
 
     .venv/bin/python tests/browser_check.py results/supplement.html /tmp/shot.png
 
@@ -47,25 +47,26 @@ def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-def _instrumented_copy(page: Path, into: Path) -> Path:
+def _instrumented_copy(page: Path, into: Path, script: str) -> Path:
     text = page.read_text(encoding="utf-8")
     head_end = text.index("<head>") + len("<head>")
     text = text[:head_end] + "\n" + _CSP + text[head_end:]
     body_end = text.rindex("</body>")
-    text = text[:body_end] + _REPORT_SCRIPT + "\n" + text[body_end:]
+    text = text[:body_end] + script + "\n" + text[body_end:]
     out = into / "instrumented.html"
     out.write_text(text, encoding="utf-8")
     return out
 
 
 class _ReportParser(html.parser.HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, report_id: str) -> None:
         super().__init__()
+        self.report_id = report_id
         self.inside = False
         self.text = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "pre" and ("id", "nb-image-report") in attrs:
+        if tag == "pre" and ("id", self.report_id) in attrs:
             self.inside = True
 
     def handle_endtag(self, tag: str) -> None:
@@ -82,26 +83,37 @@ def _run(chromium: str, args: list[str], profile: Path, timeout: int) -> subproc
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
-def check_page(page: Path, screenshot: Path, chromium: str | None = None, timeout: int = 90,
-               window: tuple[int, int] = (1280, 2400)) -> list[dict[str, object]]:
-    """Image report of `page` as the browser decoded it; writes a screenshot PNG of the page top."""
+def run_report(page: Path, script: str, report_id: str, screenshot: Path, chromium: str | None = None,
+               timeout: int = 90, window: tuple[int, int] = (1280, 2400)) -> object:
+    """What `script` (added before </body>, under the no-network policy) writes as JSON into
+    <pre id=`report_id`> once `page` has loaded in a `window`-sized headless Chromium; writes a
+    screenshot PNG of the page top."""
     chromium = chromium or find_chromium()
     if chromium is None:
         raise FileNotFoundError("chromium not found (run tests/install_browser.sh)")
+    size = f"--window-size={window[0]},{window[1]}"
     with tempfile.TemporaryDirectory(prefix="nenbone-chromium-") as tmp_name:
         tmp = Path(tmp_name)
-        copy = _instrumented_copy(Path(page), tmp)
+        copy = _instrumented_copy(Path(page), tmp, script)
         url = copy.resolve().as_uri()
-        dump = _run(chromium, ["--virtual-time-budget=5000", "--dump-dom", url], tmp / "profile-dom", timeout)
-        parser = _ReportParser()
+        dump = _run(chromium, [size, "--virtual-time-budget=5000", "--dump-dom", url], tmp / "profile-dom", timeout)
+        parser = _ReportParser(report_id)
         parser.feed(dump.stdout)
         if not parser.text:
-            raise RuntimeError(f"chromium printed no image report (exit {dump.returncode}):\n{dump.stderr[-2000:]}")
-        shot = _run(chromium, [f"--window-size={window[0]},{window[1]}", f"--screenshot={screenshot}",
-                               "--virtual-time-budget=5000", url], tmp / "profile-shot", timeout)
+            raise RuntimeError(f"chromium printed no {report_id} (exit {dump.returncode}):\n{dump.stderr[-2000:]}")
+        shot = _run(chromium, [size, f"--screenshot={screenshot}", "--virtual-time-budget=5000", url],
+                    tmp / "profile-shot", timeout)
         if not Path(screenshot).is_file():
             raise RuntimeError(f"chromium wrote no screenshot (exit {shot.returncode}):\n{shot.stderr[-2000:]}")
     return json.loads(parser.text)
+
+
+def check_page(page: Path, screenshot: Path, chromium: str | None = None, timeout: int = 90,
+               window: tuple[int, int] = (1280, 2400)) -> list[dict[str, object]]:
+    """Image report of `page` as the browser decoded it; writes a screenshot PNG of the page top."""
+    report = run_report(page, _REPORT_SCRIPT, "nb-image-report", screenshot, chromium, timeout, window)
+    assert isinstance(report, list)
+    return report
 
 
 if __name__ == "__main__":

@@ -301,28 +301,17 @@ window.addEventListener('load', function () {
 def test_browser_at_1280_px_shows_no_horizontal_overflow(supplement, tmp_path):
     """Headless Chromium, 1280 px wide: the page scrolls no wider than the window, and no table,
     figure or image reaches past the right edge of its container. The screenshot is kept in tmp_path."""
-    import json
-
     import browser_check
 
     chromium = browser_check.find_chromium()
     if chromium is None:
         pytest.skip("chromium not installed (tests/install_browser.sh)")
     page = tmp_path / "supplement.html"
-    text = supplement["html"]
-    end = text.rindex("</body>")
-    page.write_text(text[:end] + _OVERFLOW_SCRIPT + text[end:], encoding="utf-8")
-    dump = subprocess.run([chromium, *browser_check.CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-                           "--window-size=1280,2000", "--virtual-time-budget=5000", "--dump-dom", page.as_uri()],
-                          capture_output=True, text=True, timeout=120)
-    found = re.search(r'<pre id="nb-overflow-report"[^>]*>(.*?)</pre>', dump.stdout, re.S)
-    assert found, dump.stderr[-2000:]
-    report = json.loads(html_lib.unescape(found.group(1)))
+    page.write_text(supplement["html"], encoding="utf-8")
+    shot = tmp_path / "supplement-1280.png"
+    report = browser_check.run_report(page, _OVERFLOW_SCRIPT, "nb-overflow-report", shot, chromium, timeout=120,
+                                      window=(1280, 2000))
     assert report["innerWidth"] == 1280
     assert report["scrollWidth"] <= report["innerWidth"], report
     assert report["over"] == [], report["over"]
-    shot = tmp_path / "supplement-1280.png"
-    subprocess.run([chromium, *browser_check.CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile-shot'}",
-                    "--window-size=1280,2000", f"--screenshot={shot}", "--virtual-time-budget=5000",
-                    page.as_uri()], capture_output=True, text=True, timeout=120)
     assert shot.is_file() and shot.stat().st_size > 10_000
