@@ -73,14 +73,19 @@ def test_summary_and_lookup():
         lookup(RAW, "s.n.deeper")
 
 
-def test_a_hidden_reproduced_value_stays_hidden_and_the_published_one_stays():
+def _checks_with_hidden_counts():
+    """Checks of four quantities whose reproduced counts numbers.yml hid (2 as '<5', its % as '–')."""
     raw = {"s": {"rfa": {"n": 2, "pct": 8.0}, "rt": {"n": 10, "pct": 40.0}}}
     shown = {"s": {"rfa": {"n": "<5", "pct": "–"}, "rt": {"n": "10", "pct": "40%"}}}
     quantities = [spec(id="rfa_n", label="RFA, n", published=2, value_key="s.rfa.n"),
                   spec(id="rfa_pct", label="RFA, %", published=8, kind="percent", value_key="s.rfa.pct"),
                   spec(id="rfa_bad", label="RFA, n (bad)", published=3, value_key="s.rfa.n"),
                   spec(id="rt_n", label="RT, n", published=10, value_key="s.rt.n")]
-    checks = {c.quantity: c for c in check_study(published_file(quantities), raw, shown_values=shown)}
+    return check_study(published_file(quantities), raw, shown_values=shown)
+
+
+def test_a_hidden_reproduced_value_stays_hidden_and_the_published_one_stays():
+    checks = {c.quantity: c for c in _checks_with_hidden_counts()}
     assert (checks["rfa_n"].published, checks["rfa_n"].reproduced, checks["rfa_n"].status) == ("2", "<5", "match")
     assert checks["rfa_pct"].reproduced == "–"
     bad = checks["rfa_bad"]
@@ -255,13 +260,7 @@ def test_a_source_without_words_and_a_shared_label_are_refused():
 
 
 def test_the_section_s_tables_keep_hidden_values_hidden():
-    raw = {"s": {"rfa": {"n": 2, "pct": 8.0}, "rt": {"n": 10, "pct": 40.0}}}
-    shown = {"s": {"rfa": {"n": "<5", "pct": "–"}, "rt": {"n": "10", "pct": "40%"}}}
-    quantities = [spec(id="rfa_n", label="RFA, n", published=2, value_key="s.rfa.n"),
-                  spec(id="rfa_pct", label="RFA, %", published=8, kind="percent", value_key="s.rfa.pct"),
-                  spec(id="rfa_bad", label="RFA, n (bad)", published=3, value_key="s.rfa.n"),
-                  spec(id="rt_n", label="RT, n", published=10, value_key="s.rt.n")]
-    checks = check_study(published_file(quantities), raw, shown_values=shown)
+    checks = _checks_with_hidden_counts()
     compact, full = compact_table(checks), full_table(checks)
     assert list(compact["Reproduced"]) == list(full["Reproduced"]) == ["<5", "–", "<5", "10"]
     bad = discrepancies_markdown(checks)
